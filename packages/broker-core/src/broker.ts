@@ -1,0 +1,459 @@
+import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from './clock.js';
+import { defaultBrokerConfig, type BrokerConfig } from './config.js';
+import type { Broker, BrokerFeatures, CloseReason, ConnectInfo, DeliverySink, PublishOutcome, SubscribeResult, Subscription, Will } from './contract.js';
+import { AuthenticationError, JunctionError, NotAuthorizedError, QuotaExceededError } from './errors.js';
+import { Hooks, type AuthzRequest, type ClientInfo } from './hooks.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { Message, PublishRequest, Publisher, QoS } from './message.js';
+import { Metrics } from './metrics.js';
+import { Connection, type ConnectionHost } from './session/connection.js';
+import { Outbox } from './session/outbox.js';
+import { Session } from './session/session.js';
+import { MemoryRetainedStore } from './store/memory-retained-store.js';
+import type { RetainedStore } from './store/retained-store.js';
+import { Router } from './router.js';
+import { isSysTopic, parseSubscriptionFilter, validateTopicFilter, validateTopicName } from './topic/validate.js';
+import { authorize } from './authz.js';
+
+export interface BrokerOptions {
+  /** Node name, as in `$SYS/brokers/{node}/…`. Default `junction@127.0.0.1`. */
+  nodeName?: string;
+  config?: Partial<BrokerConfig>;
+  hooks?: Hooks;
+  metrics?: Metrics;
+  clock?: Clock;
+  log?: Logger;
+  retained?: RetainedStore;
+}
+
+const NEVER_EXPIRES = 0xffffffff;
+
+/**
+ * The bus. Owns sessions, the subscription index, retained messages, wills and session expiry;
+ * knows no sockets. Adapters talk to it through `open()` and the returned `SessionHandle`.
+ */
+export class BrokerCore implements Broker, ConnectionHost {
+  readonly nodeName: string;
+  readonly config: BrokerConfig;
+  readonly hooks: Hooks;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly retained: RetainedStore;
+  readonly startedAt: number;
+  private readonly sessions = new Map<string, Session>();
+  private readonly outbox: Outbox;
+  private readonly router: Router;
+  private readonly self: Publisher;
+  private connected = 0;
+  private closing = false;
+
+  constructor(opts: BrokerOptions = {}) {
+    this.nodeName = opts.nodeName ?? 'junction@127.0.0.1';
+    this.config = { ...defaultBrokerConfig, ...opts.config };
+    this.hooks = opts.hooks ?? new Hooks();
+    this.metrics = opts.metrics ?? new Metrics();
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? silentLogger;
+    this.retained = opts.retained ?? new MemoryRetainedStore({ maxRetained: this.config.max_retained_messages || undefined });
+    this.outbox = new Outbox(this.config, this.hooks, this.metrics, this.clock);
+    this.router = new Router(this.config, this.outbox);
+    this.self = { clientId: '$broker', protocol: '$internal', node: this.nodeName };
+    this.startedAt = this.clock.now();
+    this.hooks.onListenerError = (hook, err) => this.log.error({ hook, err }, 'hook_listener_failed');
+  }
+
+  get features(): BrokerFeatures {
+    const c = this.config;
+    return {
+      sharedSubscriptions: c.shared_subscription,
+      wildcardSubscriptions: c.wildcard_subscription,
+      retainAvailable: c.retain_available,
+      maxInflight: c.max_inflight,
+      maxAwaitingRel: c.max_awaiting_rel,
+    };
+  }
+
+  get keepaliveMultiplier(): number {
+    return this.config.keepalive_multiplier;
+  }
+
+  // ---------------------------------------------------------------- connect
+
+  async open(info: ConnectInfo, sink: DeliverySink): Promise<Connection> {
+    if (this.closing) throw new AuthenticationError('server_unavailable', 'broker is shutting down');
+    let assigned: string | undefined;
+    if (info.clientId === '') {
+      assigned = `junction-${randomBytes(8).toString('hex')}`;
+      info = { ...info, clientId: assigned };
+    }
+    const client: ClientInfo = {
+      clientId: info.clientId,
+      username: info.username,
+      protocol: info.protocol,
+      peer: info.peer,
+      listener: info.listener,
+    };
+    await this.authenticate(info, client);
+
+    const clientId = info.clientId;
+    let session = this.sessions.get(clientId);
+    if (session?.conn) {
+      // [MQTT-3.1.4-3] the existing connection is closed; its will follows the usual rules.
+      const old = session.conn as Connection;
+      this.hooks.emit('session.takenover', session.client);
+      old.kill('takeover');
+    }
+    session = this.sessions.get(clientId);
+    let present = false;
+    if (session && (info.cleanStart || session.ended)) {
+      this.endSession(session, 'discarded');
+      session = undefined;
+    }
+    if (session) {
+      present = true;
+      this.cancelTimers(session);
+      // [MQTT-3.1.3-9] a new connection before the will delay ends cancels the will.
+      session.pendingWill = undefined;
+      session.client = client;
+    } else {
+      session = new Session(clientId, client);
+      this.sessions.set(clientId, session);
+      this.hooks.emit('session.created', client);
+    }
+    session.expiryInterval = this.expiryFor(info);
+    session.window = Math.min(info.receiveMaximum ?? this.config.max_inflight, this.config.max_inflight);
+    const conn = new Connection(this, session, sink, info, present, assigned, this.nodeName);
+    session.conn = conn;
+    session.pendingWill = info.will;
+    conn.setKeepalive(info.keepalive);
+    this.connected++;
+    this.metrics.counters['client.connected']++;
+    if (present) this.hooks.emit('session.resumed', client);
+    this.hooks.emit('client.connected', client, info);
+    return conn;
+  }
+
+  private async authenticate(info: ConnectInfo, client: ClientInfo): Promise<void> {
+    for (const fn of this.hooks.chain('client.authenticate')) {
+      const r = await fn(info);
+      if (r.result === 'ignore') continue;
+      if (r.result === 'deny') {
+        this.metrics.counters['client.auth.failure']++;
+        throw new AuthenticationError(r.reason, r.message ?? `client ${info.clientId} refused: ${r.reason}`);
+      }
+      client.isSuperuser = r.isSuperuser;
+      client.attrs = r.attrs;
+      return;
+    }
+  }
+
+  private expiryFor(info: ConnectInfo): number {
+    let s = info.sessionExpiryInterval;
+    if (s === undefined || Number.isNaN(s)) s = info.cleanStart ? 0 : Math.floor(this.config.session_expiry_interval / 1000);
+    const max = Math.floor(this.config.max_session_expiry_interval / 1000);
+    return max > 0 && s > max ? max : s;
+  }
+
+  // ---------------------------------------------------------------- session handle operations
+
+  async subscribeFor(conn: Connection, subs: Subscription[]): Promise<SubscribeResult[]> {
+    const s = conn.session;
+    const results: SubscribeResult[] = [];
+    const retainedFor: Subscription[] = [];
+    for (const sub of subs) {
+      try {
+        validateTopicFilter(sub.filter, { maxLevels: this.config.max_topic_levels });
+        const { filter, group } = parseSubscriptionFilter(sub.filter);
+        if (group !== undefined && !this.config.shared_subscription) {
+          throw new JunctionError('shared_subscriptions_not_supported', 'shared subscriptions are disabled');
+        }
+        if (!this.config.wildcard_subscription && /[+#]/.test(filter)) {
+          throw new JunctionError('wildcard_subscriptions_not_supported', 'wildcard subscriptions are disabled');
+        }
+        const isNewFilter = !s.subscriptions.has(sub.filter);
+        if (isNewFilter && this.config.max_subscriptions > 0 && s.subscriptions.size >= this.config.max_subscriptions) {
+          throw new QuotaExceededError('quota_exceeded', 'maximum subscriptions reached');
+        }
+        const verdict = await authorize(this.hooks, { client: s.client, action: 'subscribe', topic: sub.filter, qos: sub.qos }, this.metrics);
+        if (!verdict) throw new NotAuthorizedError(`not authorized to subscribe to ${sub.filter}`);
+        if (conn.closed) throw new JunctionError('session_closed', 'connection closed');
+        const isNew = this.router.index.add(filter, s, sub, group);
+        s.subscriptions.set(sub.filter, { sub, filter, group });
+        results.push({ ok: true, qos: sub.qos });
+        this.hooks.emit('session.subscribed', s.client, sub);
+        // [MQTT-3.3.1-10..11] retain handling; shared subscriptions get no retained messages.
+        const rh = sub.retainHandling ?? 0;
+        if (group === undefined && (rh === 0 || (rh === 1 && isNew))) retainedFor.push(sub);
+      } catch (err) {
+        results.push({ ok: false, error: asJunctionError(err) });
+      }
+    }
+    if (retainedFor.length > 0) setImmediate(() => void this.sendRetained(conn, retainedFor));
+    return results;
+  }
+
+  private async sendRetained(conn: Connection, subs: Subscription[]): Promise<void> {
+    for (const sub of subs) {
+      const msgs = await this.retained.match(sub.filter, this.clock.now());
+      if (conn.closed) return;
+      for (const msg of msgs) {
+        if (sub.noLocal && msg.from.clientId === conn.clientId) continue;
+        const qos = Math.min(msg.qos, sub.qos) as QoS;
+        // [MQTT-3.3.1-9] retained messages sent for a new subscription keep RETAIN set.
+        this.outbox.offer(conn.session, msg, qos, true, sub.subscriptionId ? [sub.subscriptionId] : undefined);
+      }
+    }
+  }
+
+  async unsubscribeFor(conn: Connection, filters: string[]): Promise<boolean[]> {
+    const s = conn.session;
+    return filters.map((f) => {
+      const stored = s.subscriptions.get(f);
+      if (!stored) return false;
+      s.subscriptions.delete(f);
+      this.router.index.remove(stored.filter, s, stored.group);
+      this.hooks.emit('session.unsubscribed', s.client, f);
+      return true;
+    });
+  }
+
+  publishFor(conn: Connection, req: PublishRequest): PublishOutcome | Promise<PublishOutcome> {
+    const s = conn.session;
+    validateTopicName(req.topic, { maxLevels: this.config.max_topic_levels });
+    if (isSysTopic(req.topic)) throw new NotAuthorizedError('clients may not publish to $SYS topics');
+    if (req.qos === 2 && req.packetId !== undefined) {
+      // [MQTT-4.3.3-9] a repeated QoS 2 PUBLISH before PUBREL is acknowledged, not routed again.
+      if (s.awaitingRel.has(req.packetId)) return { matched: 0, duplicate: true };
+      this.expireAwaitingRel(s);
+      if (s.awaitingRel.size >= this.config.max_awaiting_rel) {
+        throw new QuotaExceededError('receive_maximum_exceeded', 'too many QoS 2 messages awaiting PUBREL');
+      }
+    }
+    if (req.retain && !this.config.retain_available) throw new JunctionError('protocol_error', 'retained messages are not available');
+    this.countReceived(req.qos);
+    if (!s.client.isSuperuser && this.hooks.chain('client.authorize').length > 0) {
+      const areq: AuthzRequest = { client: s.client, action: 'publish', topic: req.topic, qos: req.qos, retain: req.retain };
+      const verdict = authorize(this.hooks, areq, this.metrics);
+      if (verdict instanceof Promise) {
+        return verdict.then((ok) => {
+          if (!ok) return this.denyPublish(conn, req);
+          return this.accept(conn, req);
+        });
+      }
+      if (!verdict) return this.denyPublish(conn, req);
+    }
+    return this.accept(conn, req);
+  }
+
+  private denyPublish(conn: Connection, req: PublishRequest): never {
+    this.metrics.counters['messages.dropped']++;
+    this.metrics.counters['messages.dropped.not_authorized']++;
+    throw new NotAuthorizedError(`not authorized to publish to ${req.topic}`);
+  }
+
+  private accept(conn: Connection, req: PublishRequest): PublishOutcome {
+    if (req.qos === 2 && req.packetId !== undefined) conn.session.awaitingRel.set(req.packetId, this.clock.now());
+    return { matched: this.dispatch(this.toMessage(req, conn.publisher)) };
+  }
+
+  private expireAwaitingRel(s: Session): void {
+    if (s.awaitingRel.size < this.config.max_awaiting_rel) return;
+    const cutoff = this.clock.now() - this.config.await_rel_timeout;
+    for (const [id, at] of s.awaitingRel) if (at <= cutoff) s.awaitingRel.delete(id);
+  }
+
+  releaseFor(conn: Connection, packetId: number): boolean {
+    return conn.session.awaitingRel.delete(packetId);
+  }
+
+  ackFor(conn: Connection, packetId: number, kind: 'puback' | 'pubrec' | 'pubcomp'): boolean {
+    return this.outbox.ack(conn.session, packetId, kind);
+  }
+
+  readyFor(conn: Connection): void {
+    const s = conn.session;
+    if (s.conn !== conn) return;
+    conn.paused = false;
+    if (conn.resendPending) {
+      conn.resendPending = false;
+      this.outbox.resend(s);
+    }
+    this.outbox.drain(s);
+  }
+
+  setExpiryFor(conn: Connection, seconds: number): void {
+    conn.session.expiryInterval = seconds;
+  }
+
+  closeFor(conn: Connection, reason: CloseReason): void {
+    const s = conn.session;
+    if (s.conn !== conn) return;
+    s.conn = null;
+    this.connected--;
+    this.metrics.counters['client.disconnected']++;
+    this.hooks.emit('client.disconnected', s.client, reason);
+    // [MQTT-3.1.2-10] a normal DISCONNECT (0x00) deletes the will; everything else publishes it.
+    const will = reason === 'normal' ? undefined : s.pendingWill;
+    s.pendingWill = undefined;
+    if (will) this.scheduleWill(s, will);
+    if (s.expiryInterval === 0 || this.closing) {
+      this.endSession(s, 'clean');
+    } else if (s.expiryInterval !== NEVER_EXPIRES) {
+      s.expiryTimer = this.clock.setTimeout(() => this.endSession(s, 'expired'), s.expiryInterval * 1000);
+    }
+  }
+
+  // ---------------------------------------------------------------- wills and expiry
+
+  private scheduleWill(s: Session, will: Will): void {
+    const delay = will.delayInterval ?? 0;
+    // [MQTT-3.1.3-9] the will waits for its delay or the end of the session, whichever is first.
+    if (delay <= 0 || s.expiryInterval === 0) return this.publishWill(s, will);
+    s.pendingWill = will;
+    s.willTimer = this.clock.setTimeout(() => {
+      s.willTimer = undefined;
+      s.pendingWill = undefined;
+      this.publishWill(s, will);
+    }, delay * 1000);
+  }
+
+  private publishWill(s: Session, will: Will): void {
+    const from: Publisher = { clientId: s.clientId, username: s.client.username, protocol: s.client.protocol, peer: s.client.peer, node: this.nodeName };
+    const req: PublishRequest = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties: will.properties };
+    const go = (ok: boolean) => {
+      if (!ok) return this.outbox.drop(this.toMessage(req, from), 'not_authorized');
+      this.dispatch(this.toMessage(req, from));
+    };
+    try {
+      if (s.client.isSuperuser || this.hooks.chain('client.authorize').length === 0) return go(true);
+      const v = authorize(this.hooks, { client: s.client, action: 'publish', topic: will.topic, qos: will.qos, retain: will.retain }, this.metrics);
+      if (v instanceof Promise) v.then(go, (err) => this.log.error({ err, clientId: s.clientId }, 'will_publish_failed'));
+      else go(v);
+    } catch (err) {
+      this.log.error({ err, clientId: s.clientId }, 'will_publish_failed');
+    }
+  }
+
+  private cancelTimers(s: Session): void {
+    if (s.expiryTimer !== undefined) this.clock.clearTimeout(s.expiryTimer);
+    if (s.willTimer !== undefined) this.clock.clearTimeout(s.willTimer);
+    s.expiryTimer = s.willTimer = undefined;
+  }
+
+  private endSession(s: Session, why: 'expired' | 'discarded' | 'clean'): void {
+    if (s.ended) return;
+    s.ended = true;
+    this.cancelTimers(s);
+    if (s.pendingWill) {
+      const will = s.pendingWill;
+      s.pendingWill = undefined;
+      this.publishWill(s, will);
+    }
+    for (const stored of s.subscriptions.values()) this.router.index.remove(stored.filter, s, stored.group);
+    s.subscriptions.clear();
+    for (const p of s.queue.clear()) this.outbox.drop(p.message, 'session_ended', s);
+    s.inflight.clear();
+    if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
+    if (why === 'discarded') this.hooks.emit('session.discarded', s.client);
+    this.hooks.emit('session.terminated', s.clientId, why);
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  /** Publish on behalf of the broker or an integration. */
+  publish(req: PublishRequest, from?: Partial<Publisher>): PublishOutcome {
+    validateTopicName(req.topic);
+    return { matched: this.dispatch(this.toMessage(req, from ? { ...this.self, ...from } : this.self)) };
+  }
+
+  private toMessage(req: PublishRequest, from: Publisher): Message {
+    const now = this.clock.now();
+    const exp = req.properties?.messageExpiryInterval;
+    return {
+      topic: req.topic,
+      payload: req.payload,
+      qos: req.qos,
+      retain: req.retain,
+      properties: req.properties,
+      from,
+      timestamp: now,
+      expiresAt: exp !== undefined && exp > 0 ? now + exp * 1000 : undefined,
+    };
+  }
+
+  private dispatch(msg: Message): number {
+    if (this.hooks.chain('message.publish').length > 0) {
+      for (const fn of this.hooks.chain('message.publish')) {
+        const next = fn(msg);
+        if (next === null) {
+          this.outbox.drop(msg, 'denied_by_hook');
+          return 0;
+        }
+        msg = next;
+      }
+    }
+    this.metrics.counters['messages.publish']++;
+    if (msg.retain) this.storeRetained(msg);
+    const matched = this.router.route(msg);
+    if (matched === 0) this.outbox.drop(msg, 'no_subscribers');
+    return matched;
+  }
+
+  private storeRetained(msg: Message): void {
+    // [MQTT-3.3.1-6] an empty retained payload removes the retained message.
+    let op: Promise<unknown>;
+    if (msg.payload.length === 0) {
+      op = this.retained.delete(msg.topic);
+    } else {
+      this.metrics.counters['messages.retained']++;
+      op = this.retained.put(msg);
+    }
+    op.catch((err) => this.log.warn({ err, topic: msg.topic }, 'retained_store_failed'));
+  }
+
+  private countReceived(qos: QoS): void {
+    const c = this.metrics.counters;
+    c['messages.received']++;
+    if (qos === 0) c['messages.qos0.received']++;
+    else if (qos === 1) c['messages.qos1.received']++;
+    else c['messages.qos2.received']++;
+  }
+
+  // ---------------------------------------------------------------- introspection and lifecycle
+
+  stats(): { connections: number; sessions: number; subscriptions: number; retained: number } {
+    const retained = this.retained instanceof MemoryRetainedStore ? this.retained.countSync() : -1;
+    return { connections: this.connected, sessions: this.sessions.size, subscriptions: this.router.index.size, retained };
+  }
+
+  /** Look up a live session's client info (for admin and tests). */
+  session(clientId: string): { connected: boolean; subscriptions: string[]; queued: number; inflight: number } | undefined {
+    const s = this.sessions.get(clientId);
+    if (!s) return undefined;
+    return { connected: s.conn !== null, subscriptions: [...s.subscriptions.keys()], queued: s.queue.length, inflight: s.inflight.size };
+  }
+
+  /** Disconnect a client (admin kick). Returns false if it is not connected. */
+  kick(clientId: string): boolean {
+    const conn = this.sessions.get(clientId)?.conn as Connection | undefined;
+    if (!conn) return false;
+    conn.kill('kicked');
+    return true;
+  }
+
+  /** Close every connection with `server_shutdown` and end all sessions' timers. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const s of [...this.sessions.values()]) {
+      (s.conn as Connection | null)?.kill('server_shutdown');
+      this.cancelTimers(s);
+    }
+    await this.retained.close();
+  }
+}
+
+function asJunctionError(err: unknown): JunctionError {
+  return err instanceof JunctionError ? err : new JunctionError('server_unavailable', String((err as Error)?.message ?? err), { cause: err });
+}

@@ -1,0 +1,18 @@
+export * from './adapter.js';
+export * from './broker.js';
+export * from './clock.js';
+export * from './config.js';
+export * from './config-types.js';
+export * from './contract.js';
+export * from './errors.js';
+export * from './hooks.js';
+export * from './logger.js';
+export * from './message.js';
+export * from './metrics.js';
+export * from './sys.js';
+export * from './topic/validate.js';
+export type { RetainedStore } from './store/retained-store.js';
+export { MemoryRetainedStore, type MemoryRetainedStoreOptions } from './store/memory-retained-store.js';
+export { RetainedIndex } from './topic/retained-index.js';
+export { SubscriptionIndex } from './topic/subscription-index.js';
+export * from './context.js';

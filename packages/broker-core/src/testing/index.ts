@@ -1,0 +1,1 @@
+export { retainedStoreSuite } from './retained-store-suite.js';

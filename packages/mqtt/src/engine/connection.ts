@@ -1,0 +1,262 @@
+import type { Duplex } from 'node:stream';
+import type { Broker, CloseReason, Delivery, DeliverySink, Logger, Metrics, SessionHandle, TopicMapper } from '@junction/broker-core';
+import mqtt, { type Packet } from 'mqtt-packet';
+import type { MqttOptions } from '../config.js';
+import { disconnectCodeFor, RC } from '../reason-codes.js';
+import { encodeDelivery } from './encode-delivery.js';
+import { handlers } from './handlers/index.js';
+import type { InboundAliases, OutboundAliases } from './topic-alias.js';
+
+/** Everything a connection needs from its listener. */
+export interface EngineContext {
+  readonly broker: Broker;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly options: MqttOptions;
+  readonly topics: TopicMapper;
+  /** e.g. `tcp:default`. */
+  readonly listener: string;
+}
+
+/** Details of the transport the engine does not learn from the byte stream. */
+export interface TransportInfo {
+  /** `host:port` of the peer. */
+  readonly peer: string;
+  readonly peerCert?: { subject?: string; commonName?: string };
+}
+
+/**
+ * One MQTT client connection over any duplex byte stream (TCP, TLS, WebSocket, QUIC stream).
+ * Parses with mqtt-packet, dispatches to one handler per packet type, and implements the core's
+ * DeliverySink. Packets are handled strictly in order: while an asynchronous step runs (CONNECT
+ * authentication, SUBSCRIBE authorization), later packets wait in a backlog.
+ */
+export class MqttConnection implements DeliverySink {
+  /** 0 until CONNECT: then 3, 4 or 5. */
+  version: 0 | 3 | 4 | 5 = 0;
+  handle: SessionHandle | undefined;
+  clientId = '';
+  username: string | undefined;
+  /** Client's Maximum Packet Size (MQTT 5), 0 for none. */
+  maxOutgoingPacket = 0;
+  inAliases: InboundAliases | undefined;
+  outAliases: OutboundAliases | undefined;
+  /** Session expiry requested in CONNECT, for the DISCONNECT rule [MQTT-3.14.2-2]. */
+  connectExpiry = 0;
+  /** CONNECT seen (possibly still authenticating). */
+  connecting = false;
+  closed = false;
+  readonly log: Logger;
+
+  private readonly parser = mqtt.parser();
+  private busy = false;
+  private readonly backlog: Packet[] = [];
+  private corked = false;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private genOpts: { protocolVersion: number } = { protocolVersion: 4 };
+
+  constructor(
+    readonly stream: Duplex,
+    readonly ctx: EngineContext,
+    readonly transport: TransportInfo,
+  ) {
+    this.log = ctx.log;
+    ctx.metrics.counters['connections.accepted']++;
+    this.parser.on('packet', (p: Packet) => this.onPacket(p));
+    this.parser.on('error', (err: Error) => this.onParseError(err));
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('drain', () => this.onDrain());
+    stream.on('error', (err) => this.log.debug({ err: err.message, peer: transport.peer }, 'socket_error'));
+    stream.on('close', () => this.onClose());
+    this.idleTimer = setTimeout(() => {
+      if (!this.handle) this.destroy('idle_timeout');
+    }, ctx.options.idle_timeout);
+    this.idleTimer.unref();
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    const c = this.ctx.metrics.counters;
+    c['bytes.received'] += chunk.length;
+    this.handle?.touch();
+    this.parser.parse(chunk);
+    // A packet announced larger than we accept is refused before it is buffered whole.
+    const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
+    if (!this.closed && pending > this.ctx.options.max_packet_size) this.tooLarge();
+  }
+
+  private onPacket(p: Packet): void {
+    if (this.closed) return;
+    this.ctx.metrics.counters['packets.received']++;
+    if (p.length !== undefined && p.length > this.ctx.options.max_packet_size) return this.tooLarge();
+    if (this.busy) {
+      this.backlog.push(p);
+      if (this.backlog.length === 256) this.stream.pause();
+      return;
+    }
+    this.dispatch(p);
+  }
+
+  private dispatch(p: Packet): void {
+    if (!this.connecting && p.cmd !== 'connect') {
+      // [MQTT-3.1.0-1] the first packet must be CONNECT.
+      return this.destroy('first_packet_not_connect');
+    }
+    const handler = handlers[p.cmd] as ((c: MqttConnection, p: Packet) => void | Promise<void>) | undefined;
+    if (!handler) return this.protocolError(`unexpected ${p.cmd} packet`);
+    let r: void | Promise<void>;
+    try {
+      r = handler(this, p);
+    } catch (err) {
+      return this.internalError(err);
+    }
+    if (r instanceof Promise) {
+      this.busy = true;
+      r.catch((err) => this.internalError(err)).finally(() => this.resumeBacklog());
+    }
+  }
+
+  private resumeBacklog(): void {
+    this.busy = false;
+    while (!this.busy && !this.closed && this.backlog.length > 0) this.dispatch(this.backlog.shift()!);
+    if (!this.busy && this.stream.isPaused()) this.stream.resume();
+  }
+
+  private onParseError(err: Error): void {
+    if (this.closed) return;
+    if (!this.handle && /protocol version/i.test(err.message)) {
+      // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 and close.
+      this.send({ cmd: 'connack', returnCode: 1, sessionPresent: false } as Packet, 4);
+      return this.destroy('unsupported_protocol_version');
+    }
+    this.log.debug({ peer: this.transport.peer, clientId: this.clientId, err: err.message }, 'malformed_packet');
+    this.disconnect(RC.MALFORMED_PACKET, err.message, 'protocol_error');
+  }
+
+  private tooLarge(): void {
+    this.disconnect(RC.PACKET_TOO_LARGE, 'packet too large', 'protocol_error');
+  }
+
+  private internalError(err: unknown): void {
+    this.log.error({ err, clientId: this.clientId }, 'connection_handler_failed');
+    this.disconnect(RC.UNSPECIFIED, 'internal error', 'protocol_error');
+  }
+
+  protocolError(message: string, code: number = RC.PROTOCOL_ERROR): void {
+    this.log.debug({ clientId: this.clientId, peer: this.transport.peer, reason: message }, 'protocol_error');
+    this.disconnect(code, message, 'protocol_error');
+  }
+
+  // ------------------------------------------------------------------ outbound
+
+  /** Encode and write one packet; false when the socket buffer is full. */
+  send(packet: Packet, version: number = this.version || 4): boolean {
+    if (this.closed) return true;
+    if (this.genOpts.protocolVersion !== version) this.genOpts = { protocolVersion: version };
+    return this.write(mqtt.generate(packet, this.genOpts));
+  }
+
+  write(buf: Buffer): boolean {
+    if (this.closed) return true;
+    const c = this.ctx.metrics.counters;
+    c['bytes.sent'] += buf.length;
+    c['packets.sent']++;
+    if (!this.corked) {
+      // Batch every packet written in this tick into one socket write.
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(uncork, this);
+    }
+    return this.stream.write(buf);
+  }
+
+  /** DeliverySink: the core hands over one message. */
+  deliver(d: Delivery): boolean {
+    const buf = encodeDelivery(this, d);
+    if (buf === undefined) return true;
+    if (this.write(buf)) return true;
+    this.armDrainTimer();
+    return false;
+  }
+
+  resendPubrel(packetId: number): void {
+    this.send({ cmd: 'pubrel', messageId: packetId } as Packet);
+  }
+
+  closeBy(reason: CloseReason): void {
+    if (this.closed) return;
+    const code = disconnectCodeFor(reason);
+    this.log.info({ clientId: this.clientId, reason }, 'client_disconnected_by_server');
+    if (this.version === 5 && reason !== 'backpressure_timeout') this.send({ cmd: 'disconnect', reasonCode: code } as Packet);
+    this.destroy(reason, false);
+  }
+
+  private armDrainTimer(): void {
+    if (this.drainTimer) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      this.log.warn({ clientId: this.clientId }, 'send_timeout');
+      this.handle?.close('backpressure_timeout');
+      this.destroy('send_timeout', false);
+    }, this.ctx.options.send_timeout);
+    this.drainTimer.unref();
+  }
+
+  private onDrain(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    this.handle?.ready();
+  }
+
+  // ------------------------------------------------------------------ ending
+
+  /**
+   * Server-side DISCONNECT (MQTT 5 only) with a reason code, then close. The session is closed
+   * with `closeReason` (which decides the will).
+   */
+  disconnect(code: number, reasonString: string | undefined, closeReason: CloseReason): void {
+    if (this.closed) return;
+    if (this.version === 5) {
+      const properties = reasonString ? { reasonString } : undefined;
+      this.send({ cmd: 'disconnect', reasonCode: code, properties } as Packet);
+    }
+    this.handle?.close(closeReason);
+    this.destroy(closeReason);
+  }
+
+  /** Close the transport; the session sees `connection_lost` unless closed already. */
+  destroy(why: string, flush = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.log.debug({ clientId: this.clientId, peer: this.transport.peer, why }, 'connection_closed');
+    if (this.corked) {
+      this.corked = false;
+      this.stream.uncork();
+    }
+    if (flush) this.stream.end();
+    // Give the final packet a moment to leave, then make sure the socket is gone.
+    const s = this.stream;
+    setTimeout(() => s.destroy(), flush ? 1000 : 0).unref();
+    this.handle?.close('connection_lost');
+  }
+
+  private onClose(): void {
+    if (!this.closed) this.destroy('socket_closed', false);
+    else this.handle?.close('connection_lost');
+  }
+
+  clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+}
+
+function uncork(c: MqttConnection): void {
+  (c as unknown as { corked: boolean }).corked = false;
+  if (!c.closed) c.stream.uncork();
+}

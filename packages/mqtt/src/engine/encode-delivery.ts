@@ -1,0 +1,72 @@
+import { remainingExpiry, type Delivery } from '@junction/broker-core';
+import mqtt from 'mqtt-packet';
+import type { MqttConnection } from './connection.js';
+
+type PublishProps = NonNullable<mqtt.IPublishPacket['properties']>;
+
+/**
+ * Encode one delivery as a PUBLISH for this client. Returns undefined when the packet exceeds the
+ * client's Maximum Packet Size: it is then dropped as if sent [MQTT-3.1.2-25] and acknowledged
+ * on the client's behalf so the inflight window moves on.
+ */
+export function encodeDelivery(c: MqttConnection, d: Delivery): Buffer | undefined {
+  const m = d.message;
+  let topic = c.ctx.topics.unmount(m.topic, c);
+  let properties: PublishProps | undefined;
+  if (c.version === 5) {
+    const p = m.properties;
+    if (p !== undefined || d.subscriptionIds !== undefined || c.outAliases !== undefined) {
+      properties = {};
+      if (p) {
+        if (p.payloadFormatIndicator !== undefined) properties.payloadFormatIndicator = p.payloadFormatIndicator;
+        if (p.contentType !== undefined) properties.contentType = p.contentType;
+        if (p.responseTopic !== undefined) properties.responseTopic = p.responseTopic;
+        if (p.correlationData !== undefined) properties.correlationData = p.correlationData;
+        if (p.userProperties !== undefined) properties.userProperties = p.userProperties;
+      }
+      // [MQTT-3.3.2-6] forward the remaining lifetime, not the original interval.
+      const left = remainingExpiry(m, Date.now());
+      if (left !== undefined) properties.messageExpiryInterval = left;
+      if (d.subscriptionIds !== undefined) {
+        properties.subscriptionIdentifier = d.subscriptionIds.length === 1 ? d.subscriptionIds[0]! : [...d.subscriptionIds];
+      }
+      if (c.outAliases !== undefined) {
+        const [alias, known] = c.outAliases.lookup(topic);
+        if (alias > 0) {
+          properties.topicAlias = alias;
+          if (known) topic = '';
+        }
+      }
+    }
+  }
+  const buf = mqtt.generate(
+    {
+      cmd: 'publish',
+      topic,
+      payload: m.payload,
+      qos: d.qos,
+      retain: d.retain,
+      dup: d.dup,
+      messageId: d.qos > 0 ? d.packetId : undefined,
+      properties,
+    },
+    c.version === 5 ? V5 : V4,
+  );
+  if (c.maxOutgoingPacket > 0 && buf.length > c.maxOutgoingPacket) {
+    c.ctx.metrics.counters['messages.dropped']++;
+    c.ctx.metrics.counters['messages.dropped.too_large']++;
+    if (d.qos > 0) queueMicrotask(() => settle(c, d));
+    return undefined;
+  }
+  return buf;
+}
+
+function settle(c: MqttConnection, d: Delivery): void {
+  const h = c.handle;
+  if (!h) return;
+  if (d.qos === 1) h.ack(d.packetId, 'puback');
+  else if (h.ack(d.packetId, 'pubrec')) h.ack(d.packetId, 'pubcomp');
+}
+
+const V4 = { protocolVersion: 4 };
+const V5 = { protocolVersion: 5 };

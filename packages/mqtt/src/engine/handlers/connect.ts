@@ -1,0 +1,140 @@
+import { JunctionError, TopicNameInvalidError, validateTopicName, type ConnectInfo, type Will } from '@junction/broker-core';
+import type { IConnackPacket, IConnectPacket, Packet } from 'mqtt-packet';
+import { RC, reasonCodeFor, V3_CONNACK, v3ConnackCodeFor } from '../../reason-codes.js';
+import type { MqttConnection } from '../connection.js';
+import { InboundAliases, OutboundAliases } from '../topic-alias.js';
+
+/**
+ * CONNECT (MQTT 5.0 §3.1, 3.1.1 §3.1): validate, authenticate and open the session through the
+ * core, answer CONNACK, then let the core start deliveries.
+ */
+export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promise<void> {
+  if (c.connecting) {
+    // [MQTT-3.1.0-2] a second CONNECT is a protocol error.
+    return c.protocolError('second CONNECT');
+  }
+  c.connecting = true;
+  c.clearIdleTimer();
+  const version = (p.protocolVersion ?? 4) as 3 | 4 | 5;
+  c.version = version;
+  const props = p.properties ?? {};
+  const opts = c.ctx.options;
+  const features = c.ctx.broker.features;
+
+  const refuse = (v5: number, v3: number, reason?: string) => {
+    const ack: IConnackPacket = version === 5
+      ? { cmd: 'connack', sessionPresent: false, reasonCode: v5, properties: reason ? { reasonString: reason } : undefined }
+      : { cmd: 'connack', sessionPresent: false, returnCode: v3 };
+    c.ctx.metrics.counters['client.connack.failure']++;
+    c.send(ack as Packet);
+    c.log.info({ clientId: p.clientId, peer: c.transport.peer, code: version === 5 ? v5 : v3, reason }, 'client_connack_refused');
+    c.destroy('connack_refused');
+  };
+
+  // Client identifier rules [MQTT-3.1.3-7/8], and 3.1's 23-character limit.
+  const clientId = p.clientId ?? '';
+  if (clientId === '' && (version === 3 || (version === 4 && !p.clean))) {
+    return refuse(RC.CLIENT_ID_NOT_VALID, V3_CONNACK.IDENTIFIER_REJECTED, 'empty client identifier');
+  }
+  if (clientId.length > opts.max_clientid_len) {
+    return refuse(RC.CLIENT_ID_NOT_VALID, V3_CONNACK.IDENTIFIER_REJECTED, 'client identifier too long');
+  }
+  if (version === 5 && props.authenticationMethod !== undefined) {
+    // Enhanced authentication: no mechanism is registered with this listener yet.
+    return refuse(RC.BAD_AUTHENTICATION_METHOD, V3_CONNACK.NOT_AUTHORIZED, `unsupported authentication method ${props.authenticationMethod}`);
+  }
+  if (version === 5 && props.receiveMaximum === 0) return c.protocolError('receive maximum of 0'); // §3.1.2.11.3: 0 is a protocol error
+  if (version === 5 && props.maximumPacketSize === 0) return c.protocolError('maximum packet size of 0');
+
+  let will: Will | undefined;
+  if (p.will) {
+    try {
+      validateTopicName(p.will.topic);
+    } catch (err) {
+      if (err instanceof TopicNameInvalidError) return refuse(RC.TOPIC_NAME_INVALID, V3_CONNACK.NOT_AUTHORIZED, err.message);
+      throw err;
+    }
+    if (p.will.retain && !features.retainAvailable) return refuse(RC.RETAIN_NOT_SUPPORTED, V3_CONNACK.NOT_AUTHORIZED, 'retain not supported');
+    if ((p.will.qos ?? 0) > opts.max_qos_allowed) return refuse(RC.QOS_NOT_SUPPORTED, V3_CONNACK.NOT_AUTHORIZED, 'will QoS not supported');
+    const wp = p.will.properties;
+    will = {
+      topic: c.ctx.topics.mount(p.will.topic, { clientId, username: p.username }),
+      payload: Buffer.isBuffer(p.will.payload) ? p.will.payload : Buffer.from(p.will.payload ?? ''),
+      qos: p.will.qos ?? 0,
+      retain: p.will.retain ?? false,
+      delayInterval: wp?.willDelayInterval,
+      properties: wp
+        ? {
+            payloadFormatIndicator: wp.payloadFormatIndicator,
+            messageExpiryInterval: wp.messageExpiryInterval,
+            contentType: wp.contentType,
+            responseTopic: wp.responseTopic,
+            correlationData: wp.correlationData,
+            userProperties: wp.userProperties,
+          }
+        : undefined,
+    };
+  }
+
+  const keepalive = version === 5 && opts.server_keepalive > 0 ? opts.server_keepalive : (p.keepalive ?? 0);
+  const info: ConnectInfo = {
+    clientId,
+    username: p.username,
+    password: p.password,
+    protocol: 'mqtt',
+    protocolVersion: version,
+    peer: c.transport.peer,
+    listener: c.ctx.listener,
+    cleanStart: p.clean !== false,
+    // MQTT 3.x: clean session 0 takes the broker's default expiry.
+    sessionExpiryInterval: version === 5 ? (props.sessionExpiryInterval ?? 0) : p.clean !== false ? 0 : undefined,
+    keepalive,
+    will,
+    receiveMaximum: version === 5 ? props.receiveMaximum : undefined,
+    peerCert: c.transport.peerCert,
+  };
+  c.connectExpiry = info.sessionExpiryInterval ?? 0;
+
+  let handle;
+  try {
+    handle = await c.ctx.broker.open(info, c);
+  } catch (err) {
+    if (err instanceof JunctionError) return refuse(reasonCodeFor(err.code), v3ConnackCodeFor(err.code), err.message);
+    throw err;
+  }
+  if (c.closed) {
+    handle.close('connection_lost');
+    return;
+  }
+  c.handle = handle;
+  c.clientId = handle.clientId;
+  c.username = p.username;
+
+  const ack: IConnackPacket = { cmd: 'connack', sessionPresent: handle.sessionPresent };
+  if (version === 5) {
+    c.maxOutgoingPacket = props.maximumPacketSize ?? 0;
+    if (opts.max_topic_alias > 0) c.inAliases = new InboundAliases(opts.max_topic_alias);
+    if (props.topicAliasMaximum) c.outAliases = new OutboundAliases(props.topicAliasMaximum);
+    ack.reasonCode = RC.SUCCESS;
+    const ap: NonNullable<IConnackPacket['properties']> = {
+      receiveMaximum: features.maxInflight,
+      maximumPacketSize: opts.max_packet_size,
+      topicAliasMaximum: opts.max_topic_alias,
+      retainAvailable: features.retainAvailable,
+      wildcardSubscriptionAvailable: features.wildcardSubscriptions,
+      subscriptionIdentifiersAvailable: true,
+      sharedSubscriptionAvailable: features.sharedSubscriptions,
+    };
+    if (opts.max_qos_allowed < 2) ap.maximumQoS = opts.max_qos_allowed;
+    if (handle.assignedClientId) ap.assignedClientIdentifier = handle.assignedClientId;
+    if (keepalive !== (p.keepalive ?? 0)) ap.serverKeepAlive = keepalive;
+    if (props.requestResponseInformation && opts.response_information) ap.responseInformation = opts.response_information;
+    ack.properties = ap;
+  } else {
+    ack.returnCode = V3_CONNACK.ACCEPTED;
+  }
+  c.send(ack as Packet);
+  c.log.debug({ clientId: c.clientId, peer: c.transport.peer, version, sessionPresent: handle.sessionPresent }, 'client_connected');
+  // Resend inflight and queued messages now that CONNACK is on the wire.
+  handle.ready();
+}

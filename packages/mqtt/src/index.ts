@@ -1,0 +1,6 @@
+export * from './config.js';
+export * from './reason-codes.js';
+export { MqttConnection, type EngineContext, type TransportInfo } from './engine/connection.js';
+export { StreamListener } from './transport/listener.js';
+export { tlsServerOptions } from './transport/tls.js';
+export { ListenerGroup, tcpListenersFactory, sslListenersFactory } from './adapter.js';

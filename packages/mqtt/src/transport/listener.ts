@@ -1,0 +1,82 @@
+import type { Server, Socket } from 'node:net';
+import { parseBind, type AdapterContext, type ListenerInfo, type Logger } from '@junction/broker-core';
+import { defaultMqttOptions, type MqttOptions } from '../config.js';
+import { MqttConnection, type EngineContext, type TransportInfo } from '../engine/connection.js';
+
+export interface StreamListenerConfig {
+  enable: boolean;
+  bind: string;
+  max_connections: number;
+  mountpoint: string;
+}
+
+/**
+ * A stream listener (TCP or TLS): owns a `net.Server`, hands each accepted socket to an
+ * MqttConnection, and on stop tells clients the server is going away.
+ */
+export class StreamListener {
+  readonly connections = new Set<MqttConnection>();
+  private server: Server | undefined;
+  private info: ListenerInfo | undefined;
+  private readonly engine: EngineContext;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly type: string,
+    private readonly name: string,
+    private readonly config: StreamListenerConfig,
+    ctx: AdapterContext,
+    private readonly createServer: (onSocket: (socket: Socket, transport: Partial<TransportInfo>) => void) => Server,
+  ) {
+    this.log = ctx.log.child({ listener: `${type}:${name}` });
+    const options: MqttOptions = { ...defaultMqttOptions, ...(ctx.section('mqtt') as Partial<MqttOptions> | undefined) };
+    this.engine = {
+      broker: ctx.broker,
+      metrics: ctx.metrics,
+      log: this.log,
+      options,
+      topics: ctx.topicMapper(config.mountpoint || undefined),
+      listener: `${type}:${name}`,
+    };
+  }
+
+  async start(): Promise<ListenerInfo> {
+    const bind = parseBind(this.config.bind);
+    if (!bind) throw new Error(`listeners.${this.type}.${this.name}.bind: not an address: ${this.config.bind}`);
+    const server = this.createServer((socket, extra) => this.accept(socket, extra));
+    server.maxConnections = this.config.max_connections;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(bind.port, bind.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err }, 'listener_error'));
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : bind.port;
+    this.info = { type: this.type, name: this.name, host: bind.host, port };
+    this.log.info({ host: bind.host, port }, 'listener_started');
+    return this.info;
+  }
+
+  private accept(socket: Socket, extra: Partial<TransportInfo>): void {
+    socket.setNoDelay(true);
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const conn = new MqttConnection(socket, this.engine, { peer, ...extra });
+    this.connections.add(conn);
+    socket.once('close', () => this.connections.delete(conn));
+  }
+
+  async stop(drainMs = 5000): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const c of this.connections) c.closeBy('server_shutdown');
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref());
+    await Promise.race([closed, deadline]);
+    this.log.info({}, 'listener_stopped');
+  }
+}
