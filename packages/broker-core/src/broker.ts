@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import { defaultBrokerConfig, type BrokerConfig } from './config.js';
+import { isLoopback } from './config-types.js';
 import type { Broker, BrokerFeatures, CloseReason, ConnectInfo, DeliverySink, PublishOutcome, SubscribeResult, Subscription, Will } from './contract.js';
 import { AuthenticationError, JunctionError, NotAuthorizedError, QuotaExceededError } from './errors.js';
 import { Hooks, type AuthzRequest, type ClientInfo } from './hooks.js';
@@ -147,6 +148,11 @@ export class BrokerCore implements Broker, ConnectionHost {
       client.attrs = r.attrs;
       return;
     }
+    // No authenticator took a decision: the client is anonymous.
+    const anon = this.config.allow_anonymous;
+    if (anon === true || (anon === 'loopback' && isLoopback(peerHost(info.peer)))) return;
+    this.metrics.counters['client.auth.failure']++;
+    throw new AuthenticationError('not_authorized', `anonymous client ${info.clientId} refused from ${info.peer}`);
   }
 
   private expiryFor(info: ConnectInfo): number {
@@ -452,6 +458,13 @@ export class BrokerCore implements Broker, ConnectionHost {
     }
     await this.retained.close();
   }
+}
+
+/** The host part of `host:port`, `[v6]:port` or a bare host. */
+function peerHost(peer: string): string {
+  if (peer.startsWith('[')) return peer.slice(1, peer.indexOf(']'));
+  const i = peer.lastIndexOf(':');
+  return i > 0 ? peer.slice(0, i) : peer;
 }
 
 function asJunctionError(err: unknown): JunctionError {

@@ -56,5 +56,5 @@ export function parseBind(v: unknown): BindAddress | undefined {
 
 /** True when an address can only be reached from this machine. */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.') || host === '::ffff:127.0.0.1';
+  return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('::ffff:127.');
 }

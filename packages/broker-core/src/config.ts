@@ -4,6 +4,7 @@ import { Duration } from './config-types.js';
 /** Session and routing settings: the part of EMQX's `mqtt` section every protocol shares. */
 export const brokerConfigSchema = Type.Object(
   {
+    allow_anonymous: Type.Union([Type.Boolean(), Type.Literal('loopback')], { default: 'loopback', description: 'Clients no authenticator accepted: true lets them in, false refuses them, loopback lets them in only from this machine.' }),
     max_inflight: Type.Integer({ default: 32, minimum: 1, maximum: 65535, description: 'Maximum QoS 1/2 deliveries unacknowledged per client (lowered by a client\'s Receive Maximum).' }),
     max_mqueue_len: Type.Integer({ default: 1000, minimum: 1, description: 'Maximum messages queued per session while offline or while the inflight window is full.' }),
     mqueue_store_qos0: Type.Boolean({ default: true, description: 'Queue QoS 0 messages for offline persistent sessions.' }),
@@ -29,6 +30,7 @@ export type BrokerConfig = Static<typeof brokerConfigSchema>;
 
 /** The defaults, in numbers (durations in ms). */
 export const defaultBrokerConfig: BrokerConfig = {
+  allow_anonymous: 'loopback',
   max_inflight: 32,
   max_mqueue_len: 1000,
   mqueue_store_qos0: true,

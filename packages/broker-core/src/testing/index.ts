@@ -1,1 +1,3 @@
 export { retainedStoreSuite } from './retained-store-suite.js';
+export { ManualClock } from './manual-clock.js';
+export { RecordingSink } from './recording-sink.js';

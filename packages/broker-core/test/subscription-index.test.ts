@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SubscriptionIndex, topicMatches } from '../src/index.js';
+
+const level = fc.constantFrom('a', 'b', '', '$x');
+const topicArb = fc.array(level, { minLength: 1, maxLength: 4 }).map((l) => l.join('/'));
+const filterArb = fc
+  .array(fc.constantFrom('a', 'b', '', '$x', '+'), { minLength: 1, maxLength: 4 })
+  .chain((l) => fc.boolean().map((hash) => (hash ? [...l.slice(0, -1), '#'] : l).join('/')));
+
+function collect(index: SubscriptionIndex<string>, topic: string): string[] {
+  const out: string[] = [];
+  index.match(topic, { sub: (s) => out.push(s), shared: (g) => out.push(`${g.name}:${g.members.join(',')}`) });
+  return out.sort();
+}
+
+describe('SubscriptionIndex', () => {
+  it('matches exactly the filters topicMatches accepts', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(filterArb, { maxLength: 12 }), topicArb, (filters, topic) => {
+        const index = new SubscriptionIndex<string>();
+        for (const f of filters) index.add(f, f, { qos: 0 });
+        expect(collect(index, topic)).toEqual(filters.filter((f) => topicMatches(f, topic)).sort());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('removes subscriptions and prunes, reporting existence', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(filterArb, { maxLength: 12 }), topicArb, (filters, topic) => {
+        const index = new SubscriptionIndex<string>();
+        for (const f of filters) expect(index.add(f, f, { qos: 0 })).toBe(true);
+        for (const f of filters) expect(index.add(f, f, { qos: 1 })).toBe(false);
+        for (const f of filters) expect(index.remove(f, f)).toBe(true);
+        for (const f of filters) expect(index.remove(f, f)).toBe(false);
+        expect(index.size).toBe(0);
+        expect(collect(index, topic)).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps shared groups per filter and drops empty groups', () => {
+    const index = new SubscriptionIndex<string>();
+    index.add('t/+', 'a', { qos: 0 }, 'g');
+    index.add('t/+', 'b', { qos: 0 }, 'g');
+    index.add('t/+', 'c', { qos: 0 }, 'h');
+    expect(collect(index, 't/1')).toEqual(['g:a,b', 'h:c']);
+    index.remove('t/+', 'c', 'h');
+    index.remove('t/+', 'a', 'g');
+    expect(collect(index, 't/1')).toEqual(['g:b']);
+    expect(index.size).toBe(1);
+  });
+});
