@@ -12,6 +12,8 @@ export * from './metrics.js';
 export * from './sys.js';
 export * from './topic/validate.js';
 export type { RetainedStore } from './store/retained-store.js';
+export type { SessionStore, StoredSession, StoredDelivery } from './store/session-store.js';
+export { MemorySessionStore } from './store/memory-session-store.js';
 export { MemoryRetainedStore, type MemoryRetainedStoreOptions } from './store/memory-retained-store.js';
 export { RetainedIndex } from './topic/retained-index.js';
 export { SubscriptionIndex } from './topic/subscription-index.js';

@@ -1,3 +1,4 @@
 export { retainedStoreSuite } from './retained-store-suite.js';
 export { ManualClock } from './manual-clock.js';
 export { RecordingSink } from './recording-sink.js';
+export { sessionStoreSuite } from './session-store-suite.js';
