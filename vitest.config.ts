@@ -20,6 +20,7 @@ export default defineConfig({
       project('packages/broker-core', 'broker-core'),
       project('packages/mqtt', 'mqtt'),
       project('apps/gateway', 'gateway'),
+      project('tools/repo-checks', 'repo-checks'),
     ],
   },
 });

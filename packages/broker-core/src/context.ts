@@ -7,6 +7,8 @@ export interface ContextOptions {
   signal?: AbortSignal;
   /** Validated config sections adapters may read through `ctx.section()`, e.g. `{ mqtt: {...} }`. */
   sections?: Record<string, unknown>;
+  /** Or a lookup by dotted path, as the gateway has its whole config. */
+  section?: (path: string) => unknown;
 }
 
 /** Build the context adapters receive; the gateway uses it, and so can an embedding service. */
@@ -18,6 +20,6 @@ export function createAdapterContext(broker: BrokerCore, opts: ContextOptions = 
     log: opts.log ?? broker.log,
     signal: opts.signal ?? new AbortController().signal,
     topicMapper: createTopicMapper,
-    section: (path) => opts.sections?.[path],
+    section: opts.section ?? ((path) => opts.sections?.[path]),
   };
 }

@@ -1,4 +1,4 @@
-import { Bytes, Duration } from '@junction/broker-core';
+import { Bind, Bytes, Duration } from '@junction/broker-core';
 import { Type, type Static } from '@sinclair/typebox';
 
 /** Wire-level MQTT settings (EMQX's `mqtt` section, the protocol half). */
@@ -30,13 +30,13 @@ export const defaultMqttOptions: MqttOptions = {
 
 const common = {
   enable: Type.Boolean({ default: true, description: 'Start this listener.' }),
-  bind: Type.String({ description: 'Address to listen on, `host:port`. Loopback only unless you open it on purpose.' }),
+  bind: Bind({ description: 'Address to listen on, `host:port`. Loopback only unless you open it on purpose.' }),
   max_connections: Type.Integer({ default: 1_000_000, minimum: 1, description: 'Connections accepted at once on this listener.' }),
   mountpoint: Type.String({ default: '', description: 'Prefix added to every topic of this listener\'s clients; may use ${clientid} and ${username}.' }),
 };
 
 export const tcpListenerSchema = Type.Object(
-  { ...common, bind: Type.String({ default: '127.0.0.1:1883', description: common.bind.description }) },
+  { ...common, bind: Bind({ default: '127.0.0.1:1883', description: common.bind.description }) },
   { additionalProperties: false },
 );
 export type TcpListenerConfig = Static<typeof tcpListenerSchema>;
@@ -56,7 +56,7 @@ export const sslOptionsSchema = Type.Object(
 export type SslOptions = Static<typeof sslOptionsSchema>;
 
 export const sslListenerSchema = Type.Object(
-  { ...common, bind: Type.String({ default: '127.0.0.1:8883', description: common.bind.description }), ssl_options: sslOptionsSchema },
+  { ...common, bind: Bind({ default: '127.0.0.1:8883', description: common.bind.description }), ssl_options: sslOptionsSchema },
   { additionalProperties: false },
 );
 export type SslListenerConfig = Static<typeof sslListenerSchema>;

@@ -5,7 +5,7 @@ import { tcpListenersFactory } from '../src/index.js';
 
 it('publishes and receives over TCP, v4 and v5', async () => {
   const broker = new BrokerCore();
-  const adapter = tcpListenersFactory.create(createAdapterContext(broker), { default: { enable: true, bind: '127.0.0.1:0', max_connections: 100, mountpoint: '' } });
+  const adapter = tcpListenersFactory.create(createAdapterContext(broker), { default: { enable: true, bind: { host: '127.0.0.1', port: 0 }, max_connections: 100, mountpoint: '' } });
   const [info] = await adapter.start();
   for (const protocolVersion of [4, 5] as const) {
     const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${info!.port}`, { protocolVersion, clientId: `s${protocolVersion}` });

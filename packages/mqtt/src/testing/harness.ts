@@ -1,3 +1,6 @@
+import { connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { BrokerCore, createAdapterContext, type Adapter, type BrokerOptions } from '@junction/broker-core';
 import type { IClientOptions } from 'mqtt';
 import { sslListenersFactory, tcpListenersFactory } from '../adapter.js';
@@ -12,6 +15,12 @@ export interface BrokerHarness {
   /** Options every client of this transport needs (CA, certificates, ...). */
   readonly clientOptions: IClientOptions;
   readonly port: number;
+  /**
+   * A raw byte stream to the listener, connected (TLS: handshake done), for tests that must
+   * write packets MQTT.js would refuse to send or must stay silent (keepalive).
+   */
+  openStream(): Promise<Duplex>;
+  /** Stop the listener (clients get DISCONNECT 0x8B in MQTT 5) and close the broker. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -28,18 +37,39 @@ export interface TransportFixture {
   start(opts?: HarnessOptions): Promise<BrokerHarness>;
 }
 
-async function startWith(broker: BrokerCore, adapter: Adapter, scheme: string, clientOptions: IClientOptions): Promise<BrokerHarness> {
+async function startWith(
+  broker: BrokerCore,
+  adapter: Adapter,
+  scheme: string,
+  clientOptions: IClientOptions,
+  openStream: (port: number) => Promise<Duplex>,
+): Promise<BrokerHarness> {
   const [info] = await adapter.start();
+  const port = info!.port;
+  let stopped: Promise<void> | undefined;
   return {
     broker,
-    url: `${scheme}://127.0.0.1:${info!.port}`,
-    port: info!.port,
+    url: `${scheme}://127.0.0.1:${port}`,
+    port,
     clientOptions,
-    stop: async () => {
-      await adapter.stop({ drainMs: 500 });
-      await broker.close();
-    },
+    openStream: () => openStream(port),
+    stop: () =>
+      (stopped ??= (async () => {
+        await adapter.stop({ drainMs: 500 });
+        await broker.close();
+      })()),
   };
+}
+
+/** Resolves with the socket once `event` fires, rejects on an earlier error. */
+function whenConnected<S extends Duplex>(socket: S, event: string): Promise<S> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once(event, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
 }
 
 export const tcpFixture: TransportFixture = {
@@ -47,8 +77,8 @@ export const tcpFixture: TransportFixture = {
   async start(opts = {}) {
     const broker = new BrokerCore(opts.broker);
     const ctx = createAdapterContext(broker, { sections: { mqtt: { ...defaultMqttOptions, ...opts.mqtt } } });
-    const adapter = tcpListenersFactory.create(ctx, { default: { enable: true, bind: '127.0.0.1:0', max_connections: 10_000, mountpoint: '' } });
-    return startWith(broker, adapter, 'mqtt', {});
+    const adapter = tcpListenersFactory.create(ctx, { default: { enable: true, bind: { host: '127.0.0.1', port: 0 }, max_connections: 10_000, mountpoint: '' } });
+    return startWith(broker, adapter, 'mqtt', {}, (port) => whenConnected(netConnect({ host: '127.0.0.1', port, noDelay: true }), 'connect'));
   },
 };
 
@@ -61,7 +91,7 @@ export const tlsFixture: TransportFixture = {
     const adapter = sslListenersFactory.create(ctx, {
       default: {
         enable: true,
-        bind: '127.0.0.1:0',
+        bind: { host: '127.0.0.1', port: 0 },
         max_connections: 10_000,
         mountpoint: '',
         ssl_options: {
@@ -76,6 +106,11 @@ export const tlsFixture: TransportFixture = {
     });
     const clientOptions: IClientOptions = { ca: pki.ca, rejectUnauthorized: true, servername: 'localhost' };
     if (opts.mutualTls) Object.assign(clientOptions, { cert: pki.clientCert, key: pki.clientKey });
-    return startWith(broker, adapter, 'mqtts', clientOptions);
+    const openStream = (port: number) =>
+      whenConnected(
+        tlsConnect({ host: '127.0.0.1', port, ca: pki.ca, servername: 'localhost', ...(opts.mutualTls ? { cert: pki.clientCert, key: pki.clientKey } : {}) }),
+        'secureConnect',
+      );
+    return startWith(broker, adapter, 'mqtts', clientOptions, openStream);
   },
 };

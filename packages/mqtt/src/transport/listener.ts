@@ -1,11 +1,11 @@
 import type { Server, Socket } from 'node:net';
-import { parseBind, type AdapterContext, type ListenerInfo, type Logger } from '@junction/broker-core';
+import type { AdapterContext, BindAddress, ListenerInfo, Logger } from '@junction/broker-core';
 import { defaultMqttOptions, type MqttOptions } from '../config.js';
 import { MqttConnection, type EngineContext, type TransportInfo } from '../engine/connection.js';
 
 export interface StreamListenerConfig {
   enable: boolean;
-  bind: string;
+  bind: BindAddress;
   max_connections: number;
   mountpoint: string;
 }
@@ -41,8 +41,7 @@ export class StreamListener {
   }
 
   async start(): Promise<ListenerInfo> {
-    const bind = parseBind(this.config.bind);
-    if (!bind) throw new Error(`listeners.${this.type}.${this.name}.bind: not an address: ${this.config.bind}`);
+    const bind = this.config.bind;
     const server = this.createServer((socket, extra) => this.accept(socket, extra));
     server.maxConnections = this.config.max_connections;
     this.server = server;

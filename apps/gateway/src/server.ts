@@ -1,0 +1,61 @@
+/** The composition root: builds the broker and adapters from a loaded config and starts them. */
+import { BrokerCore, brokerConfigSchema, createAdapterContext, SysPublisher, type Adapter, type BrokerConfig, type ListenerInfo } from '@junction/broker-core';
+import type { GatewayConfig } from './config/schema.js';
+import { getAtPath } from './config/path.js';
+import type { Logger } from './logger.js';
+import { gatewaySections } from './sections.js';
+
+/** A started gateway. */
+export interface RunningGateway {
+  readonly broker: BrokerCore;
+  /** What is listening, with real ports. */
+  readonly listeners: ListenerInfo[];
+  /** Stops every adapter (clients are told the server is shutting down) and the broker; idempotent. */
+  stop(opts?: { drainMs?: number }): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+  const section = (path: string) => getAtPath(config, path);
+  const broker = new BrokerCore({
+    nodeName: config.node.name,
+    config: pick(section('mqtt'), Object.keys(brokerConfigSchema.properties)) as Partial<BrokerConfig>,
+    log: log.child({ component: 'broker' }),
+  });
+  const abort = new AbortController();
+  const started: Adapter[] = [];
+  const listeners: ListenerInfo[] = [];
+  try {
+    for (const factory of gatewaySections().list()) {
+      const own = section(factory.type);
+      if (own === undefined) continue;
+      const ctx = createAdapterContext(broker, { log: log.child({ adapter: factory.type }), signal: abort.signal, section });
+      const adapter = factory.create(ctx, own);
+      started.push(adapter);
+      listeners.push(...(await adapter.start()));
+    }
+  } catch (err) {
+    await Promise.allSettled(started.map((a) => a.stop({ drainMs: 0 })));
+    await broker.close();
+    throw err;
+  }
+  const sys = new SysPublisher(broker, { intervalMs: config.sys_topics.sys_msg_interval });
+  sys.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    broker,
+    listeners,
+    stop: (opts) =>
+      (stopping ??= (async () => {
+        sys.stop();
+        abort.abort();
+        await Promise.allSettled(started.reverse().map((a) => a.stop(opts)));
+        await broker.close();
+      })()),
+  };
+}
+
+function pick(obj: unknown, keys: string[]): Record<string, unknown> {
+  const src = (obj ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(keys.filter((k) => src[k] !== undefined).map((k) => [k, src[k]]));
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tmpFile } from './helpers.js';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JUNCTION__')));
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  exit: Promise<number | null>;
+  lines: Record<string, unknown>[];
+}
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of running.splice(0)) c.kill('SIGKILL');
+});
+
+/** Start the real gateway from source with JSON logs; resolve once it reports its listeners. */
+function startGateway(config: string, env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, ['--conditions=@junction/source', '--import', 'tsx', 'apps/gateway/src/main.ts', 'start', '--config', tmpFile(config)], {
+    cwd: repoRoot,
+    env: { ...baseEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      lines.push(entry);
+      if (entry.msg === 'gateway_started') {
+        const listeners = entry.listeners as { port: number }[];
+        resolve({ child, port: listeners[0]!.port, exit, lines });
+      }
+    });
+    void exit.then((code) => reject(new Error(`gateway exited ${code}: ${stderr}`)));
+  });
+}
+
+describe('the junction gateway process', () => {
+  it('serves MQTT on its configured listener and shuts down cleanly on SIGTERM [MQTT-3.14 0x8B]', async () => {
+    const gw = await startGateway('log: { format: json }\nlisteners: { tcp: { default: { bind: "127.0.0.1:0" } } }\nsys_topics: { sys_msg_interval: 0 }\n');
+    const url = `mqtt://127.0.0.1:${gw.port}`;
+    const sub = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: 'sub', reconnectPeriod: 0 });
+    await sub.subscribeAsync('gw/#', { qos: 1 });
+    const pub = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: 'pub', reconnectPeriod: 0 });
+    const got = new Promise<string>((r) => sub.once('message', (_t, p) => r(p.toString())));
+    await pub.publishAsync('gw/x', 'through the gateway', { qos: 1 });
+    expect(await got).toBe('through the gateway');
+
+    const disconnect = new Promise<number | undefined>((r) => sub.once('disconnect', (p) => r(p.reasonCode)));
+    gw.child.kill('SIGTERM');
+    expect(await disconnect).toBe(0x8b);
+    expect(await gw.exit).toBe(0);
+    expect(gw.lines.map((l) => l.msg)).toContain('gateway_stopped');
+    sub.end(true);
+    pub.end(true);
+  });
+
+  it('takes a listener address from the environment', async () => {
+    const gw = await startGateway('log: { format: json }\nlisteners: { tcp: { default: { bind: "127.0.0.1:1" } } }\n', {
+      JUNCTION__LISTENERS__TCP__DEFAULT__BIND: '127.0.0.1:0',
+    });
+    expect(gw.port).toBeGreaterThan(1);
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.port}`, { reconnectPeriod: 0 });
+    expect(c.connected).toBe(true);
+    c.end(true);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exit).toBe(0);
+  });
+
+  it('refuses to start on a bad key and names it', async () => {
+    await expect(startGateway('listeners: { tcp: { default: { bnid: "127.0.0.1:0" } } }\n')).rejects.toThrow(/listeners\.tcp\.default\.bnid/);
+  });
+});
