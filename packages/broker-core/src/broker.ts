@@ -16,6 +16,7 @@ import type { RetainedStore } from './store/retained-store.js';
 import { Router } from './router.js';
 import { isSysTopic, parseSubscriptionFilter, validateTopicFilter, validateTopicName } from './topic/validate.js';
 import { authorize } from './authz.js';
+import { EnhancedAuthRegistry } from './enhanced-auth.js';
 
 export interface BrokerOptions {
   /** Node name, as in `$SYS/brokers/{node}/…`. Default `junction@127.0.0.1`. */
@@ -43,6 +44,7 @@ export class BrokerCore implements Broker, ConnectionHost {
   readonly log: Logger;
   readonly retained: RetainedStore;
   readonly startedAt: number;
+  readonly enhancedAuth = new EnhancedAuthRegistry();
   private readonly sessions = new Map<string, Session>();
   private readonly outbox: Outbox;
   private readonly router: Router;
@@ -137,6 +139,11 @@ export class BrokerCore implements Broker, ConnectionHost {
   }
 
   private async authenticate(info: ConnectInfo, client: ClientInfo): Promise<void> {
+    if (info.authenticated) {
+      client.isSuperuser = info.authenticated.isSuperuser;
+      client.attrs = info.authenticated.attrs;
+      return;
+    }
     for (const fn of this.hooks.chain('client.authenticate')) {
       const r = await fn(info);
       if (r.result === 'ignore') continue;

@@ -39,6 +39,8 @@ export interface ConnectInfo {
   /** MQTT 5 enhanced authentication. */
   authMethod?: string;
   authData?: Buffer;
+  /** Set by an adapter that completed enhanced authentication: the authenticate chain is skipped. */
+  authenticated?: { isSuperuser?: boolean; attrs?: Record<string, unknown> };
 }
 
 export interface SubscriptionOptions {
@@ -153,6 +155,8 @@ export interface BrokerFeatures {
 export interface Broker {
   readonly nodeName: string;
   readonly features: BrokerFeatures;
+  /** Enhanced (challenge/response) authenticators by method. */
+  readonly enhancedAuth: import('./enhanced-auth.js').EnhancedAuthRegistry;
   /** Authenticate, check bans, take over or resume, and attach the sink. Throws `JunctionError`. */
   open(info: ConnectInfo, sink: DeliverySink): Promise<SessionHandle>;
   /** Publish on behalf of the broker or an integration (no session). */

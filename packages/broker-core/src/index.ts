@@ -18,3 +18,4 @@ export { MemoryRetainedStore, type MemoryRetainedStoreOptions } from './store/me
 export { RetainedIndex } from './topic/retained-index.js';
 export { SubscriptionIndex } from './topic/subscription-index.js';
 export * from './context.js';
+export * from './enhanced-auth.js';

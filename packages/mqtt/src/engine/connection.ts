@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Broker, CloseReason, Delivery, DeliverySink, Logger, Metrics, SessionHandle, TopicMapper } from '@junction/broker-core';
-import mqtt, { type Packet } from 'mqtt-packet';
+import mqtt, { type IAuthPacket, type Packet } from 'mqtt-packet';
 import type { MqttOptions } from '../config.js';
 import { disconnectCodeFor, RC } from '../reason-codes.js';
 import { encodeDelivery } from './encode-delivery.js';
@@ -48,6 +48,9 @@ export class MqttConnection implements DeliverySink {
   closed = false;
   readonly log: Logger;
 
+  /** The enhanced authentication method of this connection (MQTT 5), if any. */
+  authMethod: string | undefined;
+  private authWaiter: ((p: IAuthPacket) => void) | undefined;
   private readonly parser = mqtt.parser();
   private busy = false;
   private readonly backlog: Packet[] = [];
@@ -92,6 +95,12 @@ export class MqttConnection implements DeliverySink {
     if (this.closed) return;
     this.ctx.metrics.counters['packets.received']++;
     if (p.length !== undefined && p.length > this.ctx.options.max_packet_size) return this.tooLarge();
+    if (p.cmd === 'auth' && this.authWaiter) {
+      // An enhanced authentication exchange in progress takes its AUTH packets directly.
+      const w = this.authWaiter;
+      this.authWaiter = undefined;
+      return w(p);
+    }
     if (this.busy) {
       this.backlog.push(p);
       if (this.backlog.length === 256) this.stream.pause();
@@ -148,6 +157,21 @@ export class MqttConnection implements DeliverySink {
   protocolError(message: string, code: number = RC.PROTOCOL_ERROR): void {
     this.log.debug({ clientId: this.clientId, peer: this.transport.peer, reason: message }, 'protocol_error');
     this.disconnect(code, message, 'protocol_error');
+  }
+
+  /** The client's next AUTH packet, for an exchange in progress; rejects when the connection ends. */
+  nextAuth(timeoutMs: number): Promise<IAuthPacket> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.authWaiter = undefined;
+        reject(new Error('authentication exchange timed out'));
+      }, timeoutMs);
+      t.unref();
+      this.authWaiter = (p) => {
+        clearTimeout(t);
+        resolve(p);
+      };
+    });
   }
 
   // ------------------------------------------------------------------ outbound

@@ -3,6 +3,7 @@ import type { IConnackPacket, IConnectPacket, Packet } from 'mqtt-packet';
 import { RC, reasonCodeFor, V3_CONNACK, v3ConnackCodeFor } from '../../reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { InboundAliases, OutboundAliases } from '../topic-alias.js';
+import { exchange } from './auth.js';
 
 /**
  * CONNECT (MQTT 5.0 §3.1, 3.1.1 §3.1): validate, authenticate and open the session through the
@@ -38,10 +39,6 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
   }
   if (clientId.length > opts.max_clientid_len) {
     return refuse(RC.CLIENT_ID_NOT_VALID, V3_CONNACK.IDENTIFIER_REJECTED, 'client identifier too long');
-  }
-  if (version === 5 && props.authenticationMethod !== undefined) {
-    // Enhanced authentication: no mechanism is registered with this listener yet.
-    return refuse(RC.BAD_AUTHENTICATION_METHOD, V3_CONNACK.NOT_AUTHORIZED, `unsupported authentication method ${props.authenticationMethod}`);
   }
   if (version === 5 && props.receiveMaximum === 0) return c.protocolError('receive maximum of 0'); // §3.1.2.11.3: 0 is a protocol error
   if (version === 5 && props.maximumPacketSize === 0) return c.protocolError('maximum packet size of 0');
@@ -92,8 +89,21 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
     will,
     receiveMaximum: version === 5 ? props.receiveMaximum : undefined,
     peerCert: c.transport.peerCert,
+    authMethod: version === 5 ? props.authenticationMethod : undefined,
+    authData: version === 5 ? props.authenticationData : undefined,
   };
   c.connectExpiry = info.sessionExpiryInterval ?? 0;
+
+  let finalAuthData: Buffer | undefined;
+  if (info.authMethod !== undefined) {
+    // Enhanced authentication (§4.12): the exchange runs before the session opens.
+    const outcome = await exchange(c, info.authMethod, info);
+    if (c.closed) return;
+    if (!outcome.ok) return refuse(outcome.code, V3_CONNACK.NOT_AUTHORIZED, outcome.reason);
+    info.authenticated = { isSuperuser: outcome.step.isSuperuser, attrs: outcome.step.attrs };
+    finalAuthData = outcome.step.authData;
+    c.authMethod = info.authMethod;
+  }
 
   let handle;
   try {
@@ -129,6 +139,10 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
     if (handle.assignedClientId) ap.assignedClientIdentifier = handle.assignedClientId;
     if (keepalive !== (p.keepalive ?? 0)) ap.serverKeepAlive = keepalive;
     if (props.requestResponseInformation && opts.response_information) ap.responseInformation = opts.response_information;
+    if (c.authMethod !== undefined) {
+      ap.authenticationMethod = c.authMethod;
+      if (finalAuthData) ap.authenticationData = finalAuthData;
+    }
     ack.properties = ap;
   } else {
     ack.returnCode = V3_CONNACK.ACCEPTED;

@@ -2,7 +2,8 @@ import type { Packet } from 'mqtt-packet';
 import type { MqttConnection } from '../connection.js';
 import { handleConnect } from './connect.js';
 import { handlePuback, handlePubcomp, handlePublish, handlePubrec, handlePubrel } from './publish.js';
-import { handleAuth, handleDisconnect, handlePingreq } from './session.js';
+import { handleAuth } from './auth.js';
+import { handleDisconnect, handlePingreq } from './session.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe.js';
 
 type Handler<K extends Packet['cmd']> = (c: MqttConnection, p: Extract<Packet, { cmd: K }>) => void | Promise<void>;

@@ -1,4 +1,4 @@
-import type { IAuthPacket, IDisconnectPacket, Packet } from 'mqtt-packet';
+import type { IDisconnectPacket, Packet } from 'mqtt-packet';
 import { RC } from '../../reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 
@@ -22,9 +22,4 @@ export function handleDisconnect(c: MqttConnection, p: IDisconnectPacket): void 
   const code = c.version === 5 ? (p.reasonCode ?? 0) : 0;
   h.close(code === RC.SUCCESS ? 'normal' : 'normal_with_will');
   c.destroy('client_disconnect');
-}
-
-/** AUTH (§3.15): no enhanced authentication method is registered, so re-authentication fails. */
-export function handleAuth(c: MqttConnection, _p: IAuthPacket): void {
-  c.protocolError('enhanced authentication is not configured', RC.BAD_AUTHENTICATION_METHOD);
 }
