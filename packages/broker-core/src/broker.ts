@@ -61,7 +61,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     this.log = opts.log ?? silentLogger;
     this.retained = opts.retained ?? new MemoryRetainedStore({ maxRetained: this.config.max_retained_messages || undefined });
     this.outbox = new Outbox(this.config, this.hooks, this.metrics, this.clock);
-    this.router = new Router(this.config, this.outbox);
+    this.router = new Router(this.config, this.outbox, (clientId, err) => this.log.error({ clientId, err }, 'delivery_failed'));
     this.self = { clientId: '$broker', protocol: '$internal', node: this.nodeName };
     this.startedAt = this.clock.now();
     this.hooks.onListenerError = (hook, err) => this.log.error({ hook, err }, 'hook_listener_failed');
@@ -165,8 +165,7 @@ export class BrokerCore implements Broker, ConnectionHost {
   private expiryFor(info: ConnectInfo): number {
     let s = info.sessionExpiryInterval;
     if (s === undefined || Number.isNaN(s)) s = info.cleanStart ? 0 : Math.floor(this.config.session_expiry_interval / 1000);
-    const max = Math.floor(this.config.max_session_expiry_interval / 1000);
-    return max > 0 && s > max ? max : s;
+    return this.clampExpiry(s);
   }
 
   // ---------------------------------------------------------------- session handle operations
@@ -203,7 +202,9 @@ export class BrokerCore implements Broker, ConnectionHost {
         results.push({ ok: false, error: asJunctionError(err) });
       }
     }
-    if (retainedFor.length > 0) setImmediate(() => void this.sendRetained(conn, retainedFor));
+    if (retainedFor.length > 0) {
+      setImmediate(() => this.sendRetained(conn, retainedFor).catch((err) => this.log.error({ clientId: conn.clientId, err }, 'retained_delivery_failed')));
+    }
     return results;
   }
 
@@ -297,7 +298,12 @@ export class BrokerCore implements Broker, ConnectionHost {
   }
 
   setExpiryFor(conn: Connection, seconds: number): void {
-    conn.session.expiryInterval = seconds;
+    conn.session.expiryInterval = this.clampExpiry(seconds);
+  }
+
+  private clampExpiry(seconds: number): number {
+    const max = Math.floor(this.config.max_session_expiry_interval / 1000);
+    return max > 0 && seconds > max ? max : seconds;
   }
 
   closeFor(conn: Connection, reason: CloseReason): void {
@@ -333,6 +339,8 @@ export class BrokerCore implements Broker, ConnectionHost {
   }
 
   private publishWill(s: Session, will: Will): void {
+    // Clients may not publish to $SYS, not even through a will.
+    if (isSysTopic(will.topic)) return;
     const from: Publisher = { clientId: s.clientId, username: s.client.username, protocol: s.client.protocol, peer: s.client.peer, node: this.nodeName };
     const req: PublishRequest = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties: will.properties };
     const go = (ok: boolean) => {

@@ -20,6 +20,7 @@ export class Router implements MatchVisitor<Session> {
   constructor(
     private readonly config: BrokerConfig,
     private readonly outbox: Outbox,
+    private readonly onSinkError: (clientId: string, err: unknown) => void,
   ) {}
 
   route(msg: Message): number {
@@ -28,15 +29,23 @@ export class Router implements MatchVisitor<Session> {
     const targets = this.targets;
     this.index.match(msg.topic, this);
     const n = targets.length;
-    for (let i = 0; i < n; i++) {
-      const s = targets[i]!;
-      let qos = s.routeQos;
-      if (this.config.upgrade_qos) qos = Math.max(qos, msg.qos) as QoS;
-      else if (msg.qos < qos) qos = msg.qos;
-      // [MQTT-3.3.1-12/13] RETAIN is kept only for retain-as-published subscriptions.
-      this.outbox.offer(s, msg, qos, msg.retain && s.routeRetain, s.routeIds);
+    try {
+      for (let i = 0; i < n; i++) {
+        const s = targets[i]!;
+        let qos = s.routeQos;
+        if (this.config.upgrade_qos) qos = Math.max(qos, msg.qos) as QoS;
+        else if (msg.qos < qos) qos = msg.qos;
+        // [MQTT-3.3.1-12/13] RETAIN is kept only for retain-as-published subscriptions.
+        try {
+          this.outbox.offer(s, msg, qos, msg.retain && s.routeRetain, s.routeIds);
+        } catch (err) {
+          // One failing sink never costs the other subscribers their delivery.
+          this.onSinkError(s.clientId, err);
+        }
+      }
+    } finally {
+      targets.length = 0;
     }
-    targets.length = 0;
     return n;
   }
 

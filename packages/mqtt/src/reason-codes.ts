@@ -85,7 +85,7 @@ export function disconnectCodeFor(reason: CloseReason): number {
   switch (reason) {
     case 'takeover': return RC.SESSION_TAKEN_OVER;
     case 'kicked': return RC.ADMINISTRATIVE_ACTION;
-    case 'banned': return RC.BANNED;
+    case 'banned': return RC.ADMINISTRATIVE_ACTION; // 0x8A is not a DISCONNECT code (§3.14.2.1)
     case 'keepalive_timeout': return RC.KEEPALIVE_TIMEOUT;
     case 'server_shutdown': return RC.SERVER_SHUTTING_DOWN;
     case 'not_authorized': return RC.NOT_AUTHORIZED;

@@ -45,7 +45,14 @@ export class Outbox {
     }
     this.metrics.counters['messages.sent']++;
     this.metrics.counters[SENT[qos]]++;
-    if (!conn.sink.deliver(d)) conn.paused = true;
+    let more: boolean;
+    try {
+      more = conn.sink.deliver(d);
+    } catch (err) {
+      if (packetId) s.inflight.delete(packetId);
+      throw err;
+    }
+    if (!more) conn.paused = true;
     if (this.hooks.has('message.delivered')) this.hooks.emit('message.delivered', s.client, d);
   }
 

@@ -4,6 +4,7 @@ import mqtt, { type IAuthPacket, type Packet } from 'mqtt-packet';
 import type { MqttOptions } from '../config.js';
 import { disconnectCodeFor, RC } from '../reason-codes.js';
 import { encodeDelivery } from './encode-delivery.js';
+import { validatePacket } from './validate-packet.js';
 import { handlers } from './handlers/index.js';
 import type { InboundAliases, OutboundAliases } from './topic-alias.js';
 
@@ -45,6 +46,10 @@ export class MqttConnection implements DeliverySink {
   connectExpiry = 0;
   /** CONNECT seen (possibly still authenticating). */
   connecting = false;
+  /** CONNACK sent: from then on errors are reported with DISCONNECT [MQTT-3.2.0-1]. */
+  connackSent = false;
+  /** MQTT 5 Request Problem Information: false limits Reason Strings [MQTT-3.1.2-29]. */
+  problemInfo = true;
   closed = false;
   readonly log: Logger;
 
@@ -53,7 +58,8 @@ export class MqttConnection implements DeliverySink {
   private authWaiter: ((p: IAuthPacket) => void) | undefined;
   private readonly parser = mqtt.parser();
   private busy = false;
-  private readonly backlog: Packet[] = [];
+  /** Packets, or protocol errors, that arrived while an asynchronous step ran: kept in order. */
+  private readonly backlog: (Packet | Violation)[] = [];
   private corked = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -88,13 +94,18 @@ export class MqttConnection implements DeliverySink {
     this.parser.parse(chunk);
     // A packet announced larger than we accept is refused before it is buffered whole.
     const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
-    if (!this.closed && pending > this.ctx.options.max_packet_size) this.tooLarge();
+    if (!this.closed && pending >= 0 && packetSize(pending) > this.ctx.options.max_packet_size) {
+      this.violation({ code: RC.PACKET_TOO_LARGE, reason: 'packet too large' });
+    }
   }
 
   private onPacket(p: Packet): void {
     if (this.closed) return;
     this.ctx.metrics.counters['packets.received']++;
-    if (p.length !== undefined && p.length > this.ctx.options.max_packet_size) return this.tooLarge();
+    // [MQTT-3.2.2-15] the limit counts the whole packet, fixed header included.
+    if (p.length !== undefined && packetSize(p.length) > this.ctx.options.max_packet_size) {
+      return this.violation({ code: RC.PACKET_TOO_LARGE, reason: 'packet too large' });
+    }
     if (p.cmd === 'auth' && this.authWaiter) {
       // An enhanced authentication exchange in progress takes its AUTH packets directly.
       const w = this.authWaiter;
@@ -109,10 +120,26 @@ export class MqttConnection implements DeliverySink {
     this.dispatch(p);
   }
 
-  private dispatch(p: Packet): void {
+  /** A protocol violation found while reading: handled in order after earlier packets. */
+  private violation(v: Violation): void {
+    if (this.busy) {
+      this.backlog.push(v);
+      this.stream.pause();
+      return;
+    }
+    this.protocolError(v.reason, v.code);
+  }
+
+  private dispatch(p: Packet | Violation): void {
+    if (!('cmd' in p)) return this.protocolError(p.reason, p.code);
     if (!this.connecting && p.cmd !== 'connect') {
       // [MQTT-3.1.0-1] the first packet must be CONNECT.
       return this.destroy('first_packet_not_connect');
+    }
+    const invalid = validatePacket(p, p.cmd === 'connect' ? (p.protocolVersion ?? 4) : this.version);
+    if (invalid) {
+      if (p.cmd === 'connect') this.version = (p.protocolVersion ?? 4) as 3 | 4 | 5;
+      return this.protocolError(`invalid ${p.cmd} packet`, invalid);
     }
     const handler = handlers[p.cmd] as ((c: MqttConnection, p: Packet) => void | Promise<void>) | undefined;
     if (!handler) return this.protocolError(`unexpected ${p.cmd} packet`);
@@ -142,11 +169,7 @@ export class MqttConnection implements DeliverySink {
       return this.destroy('unsupported_protocol_version');
     }
     this.log.debug({ peer: this.transport.peer, clientId: this.clientId, err: err.message }, 'malformed_packet');
-    this.disconnect(RC.MALFORMED_PACKET, err.message, 'protocol_error');
-  }
-
-  private tooLarge(): void {
-    this.disconnect(RC.PACKET_TOO_LARGE, 'packet too large', 'protocol_error');
+    this.violation({ code: RC.MALFORMED_PACKET, reason: err.message });
   }
 
   private internalError(err: unknown): void {
@@ -180,7 +203,15 @@ export class MqttConnection implements DeliverySink {
   send(packet: Packet, version: number = this.version || 4): boolean {
     if (this.closed) return true;
     if (this.genOpts.protocolVersion !== version) this.genOpts = { protocolVersion: version };
-    return this.write(mqtt.generate(packet, this.genOpts));
+    let buf = mqtt.generate(packet, this.genOpts);
+    const props = (packet as { properties?: { reasonString?: string; userProperties?: unknown } }).properties;
+    if (this.maxOutgoingPacket > 0 && buf.length > this.maxOutgoingPacket && props && packet.cmd !== 'publish') {
+      // [MQTT-3.1.2-24] leave out the Reason String and User Properties rather than exceed the
+      // client's Maximum Packet Size.
+      const { reasonString: _r, userProperties: _u, ...rest } = props;
+      buf = mqtt.generate({ ...packet, properties: rest } as Packet, this.genOpts);
+    }
+    return this.write(buf);
   }
 
   write(buf: Buffer): boolean {
@@ -214,8 +245,9 @@ export class MqttConnection implements DeliverySink {
     if (this.closed) return;
     const code = disconnectCodeFor(reason);
     this.log.info({ clientId: this.clientId, reason }, 'client_disconnected_by_server');
-    if (this.version === 5 && reason !== 'backpressure_timeout') this.send({ cmd: 'disconnect', reasonCode: code } as Packet);
-    this.destroy(reason, false);
+    if (this.version === 5 && this.connackSent && reason !== 'backpressure_timeout') this.send({ cmd: 'disconnect', reasonCode: code } as Packet);
+    this.handle?.close(reason);
+    this.destroy(reason);
   }
 
   private armDrainTimer(): void {
@@ -243,9 +275,12 @@ export class MqttConnection implements DeliverySink {
    */
   disconnect(code: number, reasonString: string | undefined, closeReason: CloseReason): void {
     if (this.closed) return;
-    if (this.version === 5) {
-      const properties = reasonString ? { reasonString } : undefined;
-      this.send({ cmd: 'disconnect', reasonCode: code, properties } as Packet);
+    const properties = reasonString && this.problemInfo ? { reasonString } : undefined;
+    if (this.version === 5 && this.connackSent) {
+      this.send({ cmd: 'disconnect', reasonCode: asDisconnectCode(code), properties } as Packet);
+    } else if (this.version === 5 && this.connecting && CONNACK_CODES.has(code)) {
+      // [MQTT-3.2.0-1] no DISCONNECT before CONNACK: refuse in the CONNACK instead.
+      this.send({ cmd: 'connack', sessionPresent: false, reasonCode: code, properties } as Packet);
     }
     this.handle?.close(closeReason);
     this.destroy(closeReason);
@@ -278,6 +313,39 @@ export class MqttConnection implements DeliverySink {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
+}
+
+/** A protocol violation found by the reader, queued in order with packets. */
+interface Violation {
+  code: number;
+  reason: string;
+}
+
+/** CONNACK may carry these reason codes (§3.2.2.2). */
+const CONNACK_CODES = new Set([0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8c, 0x90, 0x95, 0x97, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9f]);
+
+/** DISCONNECT allows fewer codes than CONNACK (§3.14.2.1): map the others to their nearest. */
+function asDisconnectCode(code: number): number {
+  switch (code) {
+    case 0x86: // bad user name or password
+    case 0x8c: // bad authentication method
+      return 0x87;
+    case 0x8a: // banned
+      return 0x98;
+    case 0x84:
+    case 0x85:
+    case 0x88:
+    case 0x91:
+    case 0x92:
+      return 0x80;
+    default:
+      return code;
+  }
+}
+
+/** Size of a whole packet from its Remaining Length: type byte, length bytes, the rest. */
+function packetSize(remaining: number): number {
+  return 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4) + remaining;
 }
 
 function uncork(c: MqttConnection): void {

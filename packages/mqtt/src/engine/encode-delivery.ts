@@ -11,7 +11,9 @@ type PublishProps = NonNullable<mqtt.IPublishPacket['properties']>;
  */
 export function encodeDelivery(c: MqttConnection, d: Delivery): Buffer | undefined {
   const m = d.message;
-  let topic = c.ctx.topics.unmount(m.topic, c);
+  const fullTopic = c.ctx.topics.unmount(m.topic, c);
+  let topic = fullTopic;
+  let newAlias = 0;
   let properties: PublishProps | undefined;
   if (c.version === 5) {
     const p = m.properties;
@@ -35,11 +37,14 @@ export function encodeDelivery(c: MqttConnection, d: Delivery): Buffer | undefin
         if (alias > 0) {
           properties.topicAlias = alias;
           if (known) topic = '';
+          else newAlias = alias;
         }
       }
     }
   }
-  const buf = mqtt.generate(
+  let buf: Buffer;
+  try {
+    buf = mqtt.generate(
     {
       cmd: 'publish',
       topic,
@@ -51,14 +56,23 @@ export function encodeDelivery(c: MqttConnection, d: Delivery): Buffer | undefin
       properties,
     },
     c.version === 5 ? V5 : V4,
-  );
-  if (c.maxOutgoingPacket > 0 && buf.length > c.maxOutgoingPacket) {
-    c.ctx.metrics.counters['messages.dropped']++;
-    c.ctx.metrics.counters['messages.dropped.too_large']++;
-    if (d.qos > 0) queueMicrotask(() => settle(c, d));
-    return undefined;
+    );
+  } catch (err) {
+    // A message this client cannot be sent never stalls it: drop it as if delivered.
+    c.log.warn({ clientId: c.clientId, topic: m.topic, err: (err as Error).message }, 'delivery_encode_failed');
+    return dropped(c, d);
   }
+  if (c.maxOutgoingPacket > 0 && buf.length > c.maxOutgoingPacket) return dropped(c, d);
+  // §3.3.2.3.4 an alias is established only by a PUBLISH that is actually sent.
+  if (newAlias > 0) c.outAliases!.commit(fullTopic, newAlias);
   return buf;
+}
+
+function dropped(c: MqttConnection, d: Delivery): undefined {
+  c.ctx.metrics.counters['messages.dropped']++;
+  c.ctx.metrics.counters['messages.dropped.too_large']++;
+  if (d.qos > 0) queueMicrotask(() => settle(c, d));
+  return undefined;
 }
 
 function settle(c: MqttConnection, d: Delivery): void {

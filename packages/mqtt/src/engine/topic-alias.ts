@@ -24,13 +24,16 @@ export class OutboundAliases {
   private readonly map = new Map<string, number>();
   constructor(readonly max: number) {}
 
-  /** Returns [alias, known]: known means the topic may be sent empty. alias 0: none. */
+  /** The alias to use for a topic: [alias, known]; known means the topic may be sent empty.
+   * alias 0: none left. A new alias counts only once `commit`ted, after the packet is sent. */
   lookup(topic: string): [number, boolean] {
     const known = this.map.get(topic);
     if (known !== undefined) return [known, true];
     if (this.map.size >= this.max) return [0, false];
-    const alias = this.map.size + 1;
+    return [this.map.size + 1, false];
+  }
+
+  commit(topic: string, alias: number): void {
     this.map.set(topic, alias);
-    return [alias, false];
   }
 }

@@ -3,6 +3,7 @@ import type { IConnackPacket, IConnectPacket, Packet } from 'mqtt-packet';
 import { RC, reasonCodeFor, V3_CONNACK, v3ConnackCodeFor } from '../../reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { InboundAliases, OutboundAliases } from '../topic-alias.js';
+import { hadInvalidUtf8 } from '../validate-packet.js';
 import { exchange } from './auth.js';
 
 /**
@@ -22,15 +23,25 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
   const opts = c.ctx.options;
   const features = c.ctx.broker.features;
 
+  c.problemInfo = props.requestProblemInformation !== false;
   const refuse = (v5: number, v3: number, reason?: string) => {
     const ack: IConnackPacket = version === 5
-      ? { cmd: 'connack', sessionPresent: false, reasonCode: v5, properties: reason ? { reasonString: reason } : undefined }
+      ? { cmd: 'connack', sessionPresent: false, reasonCode: v5, properties: reason && c.problemInfo ? { reasonString: reason } : undefined }
       : { cmd: 'connack', sessionPresent: false, returnCode: v3 };
     c.ctx.metrics.counters['client.connack.failure']++;
     c.send(ack as Packet);
     c.log.info({ clientId: p.clientId, peer: c.transport.peer, code: version === 5 ? v5 : v3, reason }, 'client_connack_refused');
     c.destroy('connack_refused');
   };
+
+  // [MQTT-3.1.2-2] the protocol name and level go together: MQIsdp/3, MQTT/4, MQTT/5.
+  if ((p.protocolId === 'MQIsdp') !== (version === 3)) {
+    return refuse(RC.UNSUPPORTED_PROTOCOL_VERSION, V3_CONNACK.UNACCEPTABLE_PROTOCOL_VERSION, 'protocol name and level do not match');
+  }
+  // [MQTT-3.1.2-22] MQTT 3.1.1: a password needs a user name (MQTT 5 allows it alone).
+  if (version !== 5 && p.password !== undefined && p.username === undefined) return c.destroy('password_without_username');
+  if (p.will && (p.will.qos ?? 0) > 2) return refuse(RC.MALFORMED_PACKET, V3_CONNACK.NOT_AUTHORIZED, 'will QoS 3'); // [MQTT-3.1.2-12]
+  if (p.will && hadInvalidUtf8(p.will.topic)) return refuse(RC.MALFORMED_PACKET, V3_CONNACK.NOT_AUTHORIZED, 'ill-formed UTF-8 in will topic');
 
   // Client identifier rules [MQTT-3.1.3-7/8], and 3.1's 23-character limit.
   const clientId = p.clientId ?? '';
@@ -40,8 +51,9 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
   if (clientId.length > opts.max_clientid_len) {
     return refuse(RC.CLIENT_ID_NOT_VALID, V3_CONNACK.IDENTIFIER_REJECTED, 'client identifier too long');
   }
-  if (version === 5 && props.receiveMaximum === 0) return c.protocolError('receive maximum of 0'); // §3.1.2.11.3: 0 is a protocol error
-  if (version === 5 && props.maximumPacketSize === 0) return c.protocolError('maximum packet size of 0');
+  // §3.1.2.11.3 and §3.1.2.11.4: 0 is a protocol error.
+  if (version === 5 && props.receiveMaximum === 0) return refuse(RC.PROTOCOL_ERROR, 0, 'receive maximum of 0');
+  if (version === 5 && props.maximumPacketSize === 0) return refuse(RC.PROTOCOL_ERROR, 0, 'maximum packet size of 0');
 
   let will: Will | undefined;
   if (p.will) {
@@ -127,7 +139,8 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
     if (props.topicAliasMaximum) c.outAliases = new OutboundAliases(props.topicAliasMaximum);
     ack.reasonCode = RC.SUCCESS;
     const ap: NonNullable<IConnackPacket['properties']> = {
-      receiveMaximum: features.maxInflight,
+      // Inbound QoS 1 is acknowledged at once; QoS 2 is bounded by max_awaiting_rel.
+      receiveMaximum: features.maxAwaitingRel,
       maximumPacketSize: opts.max_packet_size,
       topicAliasMaximum: opts.max_topic_alias,
       retainAvailable: features.retainAvailable,
@@ -148,6 +161,7 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
     ack.returnCode = V3_CONNACK.ACCEPTED;
   }
   c.send(ack as Packet);
+  c.connackSent = true;
   c.log.debug({ clientId: c.clientId, peer: c.transport.peer, version, sessionPresent: handle.sessionPresent }, 'client_connected');
   // Resend inflight and queued messages now that CONNACK is on the wire.
   handle.ready();

@@ -59,7 +59,8 @@ function rejected(c: MqttConnection, p: IPublishPacket, err: unknown): void {
   c.log.debug({ clientId: c.clientId, topic: p.topic, code: err.code }, 'publish_rejected');
   if (p.qos === 0) return;
   if (c.version === 5) {
-    c.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId, reasonCode: code, properties: { reasonString: err.message } } as Packet);
+    const properties = c.problemInfo ? { reasonString: err.message } : undefined;
+    c.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId, reasonCode: code, properties } as Packet);
   } else if (err.code === 'not_authorized') {
     // MQTT 3.1.1 has no negative acknowledgement: acknowledge and drop, as EMQX does.
     c.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId } as Packet);

@@ -1,0 +1,3 @@
+import { mqttBehaviourSuite, tcpFixture } from '../src/testing/index.js';
+
+mqttBehaviourSuite(tcpFixture);

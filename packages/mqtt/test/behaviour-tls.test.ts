@@ -1,0 +1,3 @@
+import { mqttBehaviourSuite, tlsFixture } from '../src/testing/index.js';
+
+mqttBehaviourSuite(tlsFixture);
