@@ -1,6 +1,6 @@
 /** `@junction/gateway`: config loading, adapter registry, logger, CLI and server entry points. */
 export { loadConfig, type LoadConfigOptions } from './config/load.js';
-export { buildGatewaySchema, DEFAULT_GROUP_DESCRIPTIONS, logSchema, nodeSchema, sysTopicsSchema, type BaseGatewayConfig, type GatewayConfig } from './config/schema.js';
+export { buildGatewaySchema, DEFAULT_GROUP_DESCRIPTIONS, logSchema, nodeSchema, type BaseGatewayConfig, type GatewayConfig } from './config/schema.js';
 export { configDocs, docRows, type DocRow } from './config/docs.js';
 export { ENV_PREFIX } from './config/env.js';
 export { getAtPath } from './config/path.js';

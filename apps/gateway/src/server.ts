@@ -38,7 +38,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await broker.close();
     throw err;
   }
-  const sys = new SysPublisher(broker, { intervalMs: config.sys_topics.sys_msg_interval });
+  const sys = new SysPublisher(broker, config.sys_topics);
   sys.start();
 
   let stopping: Promise<void> | undefined;

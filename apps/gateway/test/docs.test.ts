@@ -53,7 +53,9 @@ describe('configDocs', () => {
     expect(rows).toContain('| `gateway.coap.heartbeat` | duration | `30s` | Heartbeat interval. |');
     expect(rows.map((r) => r.split(' | ')[0]?.slice(2))).toEqual([
       ...['`node.name`', '`node.data_dir`', '`node.cookie`', '`log.level`', '`log.format`'],
-      ...['`sys_topics.sys_msg_interval`', '`sys_topics.sys_heartbeat_interval`'],
+      ...['`sys_topics.sys_msg_interval`', '`sys_topics.sys_heartbeat_interval`', '`sys_topics.sys_event_messages`'],
+      ...['`sys_topics.sys_event_messages.client_connected`', '`sys_topics.sys_event_messages.client_disconnected`'],
+      ...['`sys_topics.sys_event_messages.client_subscribed`', '`sys_topics.sys_event_messages.client_unsubscribed`'],
       ...['`mqtt.max_packet_size`', '`mqtt.session_expiry_interval`', '`mqtt.await_rel_timeout`', '`mqtt.max_inflight`'],
       ...['`mqtt.retain_available`', '`mqtt.client_id_prefixes`'],
       ...['`listeners.tcp`', '`listeners.tcp.<name>`', '`listeners.tcp.<name>.bind`', '`listeners.tcp.<name>.enable`'],

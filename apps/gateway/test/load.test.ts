@@ -24,7 +24,7 @@ describe('loadConfig defaults', () => {
     expect(load('')).toEqual({
       node: { name: 'junction@127.0.0.1', data_dir: './data' },
       log: { level: 'info', format: 'text' },
-      sys_topics: { sys_msg_interval: 60_000, sys_heartbeat_interval: 30_000 },
+      sys_topics: { sys_msg_interval: 60_000, sys_heartbeat_interval: 30_000, sys_event_messages: { client_connected: true, client_disconnected: true, client_subscribed: false, client_unsubscribed: false } },
       mqtt: {
         max_packet_size: 1_048_576,
         session_expiry_interval: 7_200_000,
@@ -83,7 +83,7 @@ describe('loadConfig human values', () => {
         '    quoted: { bind: "1885" }',
       ].join('\n'),
     );
-    expect(at(config, 'sys_topics')).toEqual({ sys_msg_interval: 10_000, sys_heartbeat_interval: 1500 });
+    expect(at(config, 'sys_topics')).toMatchObject({ sys_msg_interval: 10_000, sys_heartbeat_interval: 1500 });
     expect(at(config, 'mqtt.max_packet_size')).toBe(65_536);
     expect(at(config, 'mqtt.session_expiry_interval')).toBe(86_400_000);
     expect(at(config, 'mqtt.await_rel_timeout')).toBe(90_000);

@@ -5,7 +5,7 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { LOG_FORMATS, LOG_LEVELS } from '../logger.js';
 import { splitPath } from './path.js';
-import { Duration } from '@junction/broker-core';
+import { sysTopicsSchema } from '@junction/broker-core';
 import { asRecord } from './walk.js';
 
 export const nodeSchema = Type.Object(
@@ -31,13 +31,6 @@ export const logSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Logging to standard output.' },
 );
 
-export const sysTopicsSchema = Type.Object(
-  {
-    sys_msg_interval: Duration({ default: '1m', description: 'Interval between publications of broker statistics on `$SYS/` topics; 0 disables them.' }),
-    sys_heartbeat_interval: Duration({ default: '30s', description: 'Interval between `$SYS/brokers/<node>/uptime` and `datetime` heartbeats; 0 disables them.' }),
-  },
-  { additionalProperties: false, default: {}, description: 'The `$SYS/` topics the broker publishes about itself.' },
-);
 
 const baseSections = { node: nodeSchema, log: logSchema, sys_topics: sysTopicsSchema } as const;
 

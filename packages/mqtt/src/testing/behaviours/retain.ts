@@ -158,7 +158,7 @@ export function retainBehaviour(fixture: TransportFixture, version: ProtocolVers
 
     // [MQTT-4.7.2-1]: wildcards at the first level do not match topics starting with `$`.
     it('does not send $SYS retained messages to # or + subscriptions, only to $SYS filters [MQTT-4.7.2-1]', async () => {
-      const sys = new SysPublisher(s.h.broker, { intervalMs: 60_000 });
+      const sys = new SysPublisher(s.h.broker, { sys_msg_interval: 60_000 });
       sys.start(); // publishes `$SYS/brokers/{node}/version` and `sysdescr` retained
       s.defer(() => sys.stop());
       const own = `$SYS/test/${uid('r')}`;

@@ -54,7 +54,7 @@ export function sysTopicsBehaviour(fixture: TransportFixture, version: ProtocolV
       const hash = await s.connect();
       await hash.client.subscribeAsync('#', { qos: 0 });
       await hash.client.subscribeAsync('+/brokers/#', { qos: 0 });
-      const sys = new SysPublisher(s.h.broker, { intervalMs: 100 });
+      const sys = new SysPublisher(s.h.broker, { sys_msg_interval: 100, sys_heartbeat_interval: 100 });
       sys.start();
       s.defer(() => sys.stop());
       const base = `$SYS/brokers/${s.h.broker.nodeName}`;
