@@ -19,6 +19,9 @@ export default defineConfig({
     projects: [
       project('packages/broker-core', 'broker-core'),
       project('packages/mqtt', 'mqtt'),
+      project('packages/mqtt-sn', 'mqtt-sn'),
+      project('packages/coap', 'coap'),
+      project('packages/ocpp', 'ocpp'),
       project('apps/gateway', 'gateway'),
       project('tools/repo-checks', 'repo-checks'),
     ],
