@@ -22,6 +22,7 @@ export default defineConfig({
       project('packages/mqtt-sn', 'mqtt-sn'),
       project('packages/coap', 'coap'),
       project('packages/ocpp', 'ocpp'),
+      project('packages/auth', 'auth'),
       project('apps/gateway', 'gateway'),
       project('tools/repo-checks', 'repo-checks'),
     ],

@@ -6,6 +6,8 @@
 export const ALLOWED: Record<string, readonly string[]> = {
   'scope:core': [],
   'scope:adapter': ['scope:core', 'scope:mqtt-engine'],
+  // Plugins (auth, rules, ...) extend the core through its hooks.
+  'scope:plugin': ['scope:core'],
   'scope:app': ['*'],
   'scope:tool': ['*'],
 };
