@@ -139,6 +139,13 @@ export class BrokerCore implements Broker, ConnectionHost {
   }
 
   private async authenticate(info: ConnectInfo, client: ClientInfo): Promise<void> {
+    for (const fn of this.hooks.chain('client.connect')) {
+      const r = await fn(info);
+      if (r.result === 'deny') {
+        this.metrics.counters['client.auth.failure']++;
+        throw new AuthenticationError(r.reason, r.message ?? `client ${info.clientId} refused: ${r.reason}`);
+      }
+    }
     if (info.authenticated) {
       client.isSuperuser = info.authenticated.isSuperuser;
       client.attrs = info.authenticated.attrs;
@@ -456,11 +463,12 @@ export class BrokerCore implements Broker, ConnectionHost {
     return { connected: s.conn !== null, subscriptions: [...s.subscriptions.keys()], queued: s.queue.length, inflight: s.inflight.size };
   }
 
-  /** Disconnect a client (admin kick). Returns false if it is not connected. */
-  kick(clientId: string): boolean {
+  /** Disconnect a client: an administrative kick, a ban, an expired token. Returns false if it
+   * is not connected. */
+  kick(clientId: string, reason: 'kicked' | 'banned' | 'not_authorized' = 'kicked'): boolean {
     const conn = this.sessions.get(clientId)?.conn as Connection | undefined;
     if (!conn) return false;
-    conn.kill('kicked');
+    conn.kill(reason);
     return true;
   }
 

@@ -8,7 +8,7 @@ export type EnhancedAuthStep =
   /** Send `authData` to the client and wait for its answer. */
   | { result: 'continue'; authData?: Buffer; next(authData: Buffer | undefined): Promise<EnhancedAuthStep> }
   | { result: 'allow'; authData?: Buffer; isSuperuser?: boolean; attrs?: Record<string, unknown> }
-  | { result: 'deny'; reason: 'bad_credentials' | 'not_authorized'; message?: string };
+  | { result: 'deny'; reason: 'bad_credentials' | 'not_authorized' | 'banned' | 'server_unavailable'; message?: string };
 
 export interface EnhancedAuthenticator {
   /** The Authentication Method name, e.g. `SCRAM-SHA-256`. */

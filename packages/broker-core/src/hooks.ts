@@ -34,6 +34,9 @@ export type DropReason = 'no_subscribers' | 'queue_full' | 'expired' | 'not_auth
 
 /** Interceptors, present tense: may change or deny. Run in registration order. */
 export interface InterceptorMap {
+  /** Before any authentication, also for clients an enhanced authenticator already accepted:
+   * bans, flapping, connection limits. The first `deny` refuses the client. */
+  'client.connect': (info: ConnectInfo) => AuthnResult | Promise<AuthnResult>;
   /** First non-`ignore` result wins; when all ignore, the client is allowed. */
   'client.authenticate': (info: ConnectInfo) => AuthnResult | Promise<AuthnResult>;
   /** First non-`ignore` result wins; when all ignore, the action is allowed. */
@@ -68,6 +71,7 @@ export type NotificationName = keyof NotificationMap;
  */
 export class Hooks {
   private readonly interceptors: { [K in InterceptorName]: InterceptorMap[K][] } = {
+    'client.connect': [],
     'client.authenticate': [],
     'client.authorize': [],
     'message.publish': [],

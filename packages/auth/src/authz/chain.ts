@@ -1,0 +1,181 @@
+/**
+ * The authorization chain as one `client.authorize` interceptor: the client's own ACL (JWT/HTTP)
+ * first, then the configured sources in order; the first allow or deny wins, else `no_match`.
+ * Verdicts are cached per connection; a deny may disconnect the client (`deny_action`).
+ */
+import type { AuthzRequest, AuthzResult, ClientInfo, Logger } from '@junction/broker-core';
+import { parseIp, peerHost, peerPort, type ParsedIp } from '../address.js';
+import { ATTR, attr, effectiveUsername } from '../attrs.js';
+import type { AuthorizationConfig } from '../config.js';
+import { LOG } from '../log-events.js';
+import type { VarLookup } from '../template.js';
+import { matchWords, realTopic, words } from '../topic.js';
+import type { RuleAction, RuleResult, RuleSubject } from './rule.js';
+import type { AuthzContext, AuthzSource } from './sources.js';
+
+interface CacheEntry {
+  verdict: 'allow' | 'deny';
+  expiresAt: number;
+}
+
+export interface AuthorizerOptions {
+  config: AuthorizationConfig;
+  /** The client ACL source first, then the configured ones. */
+  sources: readonly AuthzSource[];
+  now: () => number;
+  log: Logger;
+  /** Called after a deny when deny_action is disconnect. */
+  disconnect(client: ClientInfo): void;
+  /** Only verdicts of live connections are cached (a will may be authorized after the end). */
+  isConnected(client: ClientInfo): boolean;
+}
+
+export class Authorizer {
+  private readonly cache = new Map<ClientInfo, Map<string, CacheEntry>>();
+  private readonly subjects = new WeakMap<ClientInfo, RuleSubject>();
+  private readonly excludes: string[][];
+
+  constructor(private readonly opts: AuthorizerOptions) {
+    this.excludes = opts.config.cache.excludes.map(words);
+  }
+
+  /** The interceptor. Synchronous unless a source is. */
+  readonly intercept = (req: AuthzRequest): AuthzResult | Promise<AuthzResult> => {
+    let key: string | undefined;
+    if (this.opts.config.cache.enable) {
+      key = `${req.action}\u0000${req.qos}\u0000${req.retain ? 1 : 0}\u0000${req.topic}`;
+      const hit = this.cache.get(req.client)?.get(key);
+      if (hit && hit.expiresAt > this.opts.now()) return this.finish(req, hit.verdict, true);
+    }
+    const topic = req.action === 'subscribe' ? realTopic(req.topic) : req.topic;
+    const w = words(topic);
+    if (key !== undefined && this.excludes.length > 0 && this.excludes.some((f) => matchWords(w, f))) key = undefined;
+    const ctx: AuthzContext = {
+      client: req.client,
+      subject: this.subject(req.client),
+      action: { type: req.action, qos: req.qos, retain: req.retain === true } satisfies RuleAction,
+      topic,
+      words: w,
+      vars: requestVars(req, topic),
+    };
+    const sources = this.opts.sources;
+    for (let i = 0; i < sources.length; i++) {
+      const r = this.ask(sources[i]!, ctx);
+      if (r instanceof Promise) return this.continueAsync(r, i, ctx, req, key);
+      if (r !== 'nomatch') return this.settle(req, r, key);
+    }
+    return this.settle(req, this.opts.config.no_match, key);
+  };
+
+  /** Forget cached verdicts: all, or those of one client id. */
+  clearCache(clientId?: string): void {
+    if (clientId === undefined) this.cache.clear();
+    else for (const c of this.cache.keys()) if (c.clientId === clientId) this.cache.delete(c);
+  }
+
+  /** The connection ended: drop its cache. */
+  forget(client: ClientInfo): void {
+    this.cache.delete(client);
+  }
+
+  private async continueAsync(first: Promise<RuleResult>, i: number, ctx: AuthzContext, req: AuthzRequest, key: string | undefined): Promise<AuthzResult> {
+    let r = await first;
+    const sources = this.opts.sources;
+    while (r === 'nomatch' && ++i < sources.length) r = await this.ask(sources[i]!, ctx);
+    return this.settle(req, r === 'nomatch' ? this.opts.config.no_match : r, key);
+  }
+
+  private ask(source: AuthzSource, ctx: AuthzContext): RuleResult | Promise<RuleResult> {
+    const fail = (err: unknown): RuleResult => {
+      this.opts.log.error({ clientId: ctx.client.clientId, source: source.type, err: (err as Error)?.message ?? String(err) }, LOG.authzBackendFailed);
+      return 'nomatch';
+    };
+    try {
+      const r = source.authorize(ctx);
+      return r instanceof Promise ? r.catch(fail) : r;
+    } catch (err) {
+      return fail(err);
+    }
+  }
+
+  private settle(req: AuthzRequest, verdict: 'allow' | 'deny', key: string | undefined): AuthzResult {
+    if (key !== undefined && this.opts.isConnected(req.client)) {
+      let m = this.cache.get(req.client);
+      if (!m) this.cache.set(req.client, (m = new Map()));
+      m.delete(key);
+      m.set(key, { verdict, expiresAt: this.cacheExpiry(req.client) });
+      const max = this.opts.config.cache.max_size;
+      while (m.size > max) m.delete(m.keys().next().value as string);
+    }
+    return this.finish(req, verdict, false);
+  }
+
+  /** A verdict never outlives the client's ACL (its token's exp). */
+  private cacheExpiry(client: ClientInfo): number {
+    const until = this.opts.now() + this.opts.config.cache.ttl;
+    const exp = attr<{ expire?: number }>(client, ATTR.acl)?.expire;
+    return exp !== undefined ? Math.min(until, exp * 1000) : until;
+  }
+
+  private finish(req: AuthzRequest, verdict: 'allow' | 'deny', cached: boolean): AuthzResult {
+    if (verdict === 'deny') {
+      this.opts.log.info({ clientId: req.client.clientId, username: req.client.username, action: req.action, topic: req.topic, qos: req.qos, cached }, LOG.authzDenied);
+      if (this.opts.config.deny_action === 'disconnect') this.opts.disconnect(req.client);
+    }
+    return verdict;
+  }
+
+  private subject(client: ClientInfo): RuleSubject {
+    let s = this.subjects.get(client);
+    if (!s) {
+      const peer: ParsedIp | undefined = parseIp(peerHost(client.peer));
+      s = { clientId: client.clientId, username: effectiveUsername(client), peer, vars: (name) => clientVar(client, name) };
+      this.subjects.set(client, s);
+    }
+    return s;
+  }
+}
+
+function clientVar(client: ClientInfo, name: string): string | undefined {
+  if (name.startsWith('client_attrs.')) {
+    const v = attr<Record<string, unknown>>(client, ATTR.clientAttrs)?.[name.slice(13)];
+    return typeof v === 'string' ? v : undefined;
+  }
+  if (name === 'cert_common_name' || name === 'cert_subject') {
+    const v = client.attrs?.[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+  return undefined;
+}
+
+/** Placeholder values of an authorization request (Redis keys, HTTP requests). */
+function requestVars(req: AuthzRequest, topic: string): VarLookup {
+  const c = req.client;
+  return (name) => {
+    switch (name) {
+      case 'clientid':
+        return c.clientId;
+      case 'username':
+        return effectiveUsername(c);
+      case 'peerhost':
+        return peerHost(c.peer);
+      case 'peerport':
+        return peerPort(c.peer);
+      case 'proto_name':
+      case 'protocol':
+        return c.protocol;
+      case 'mountpoint':
+        return '';
+      case 'topic':
+        return topic;
+      case 'action':
+        return req.action;
+      case 'qos':
+        return String(req.qos);
+      case 'retain':
+        return String(req.retain === true);
+      default:
+        return clientVar(c, name);
+    }
+  };
+}
