@@ -1,4 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
+import type { Clock } from './clock.js';
 import type { Broker } from './contract.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from './logger.js';
@@ -42,6 +43,8 @@ export interface AdapterContext {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** The broker's clock: adapters' timers follow it, so tests can drive them. */
+  readonly clock: Clock;
   /** Builds a mapper for a mountpoint template such as `ocpp/${clientid}/`. */
   topicMapper(mountpoint: string | undefined): TopicMapper;
   /** The validated config of another section the adapter declared in `sections` (e.g. `mqtt`). */

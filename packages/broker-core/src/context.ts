@@ -19,6 +19,7 @@ export function createAdapterContext(broker: BrokerCore, opts: ContextOptions = 
     metrics: broker.metrics,
     log: opts.log ?? broker.log,
     signal: opts.signal ?? new AbortController().signal,
+    clock: broker.clock,
     topicMapper: createTopicMapper,
     section: opts.section ?? ((path) => opts.sections?.[path]),
   };

@@ -19,8 +19,8 @@ export interface ConnectInfo {
   password?: Buffer;
   /** `mqtt`, `mqtt-sn`, `coap`, `ocpp`, ... */
   protocol: string;
-  /** Protocol version as the adapter knows it (3, 4, 5 for MQTT). */
-  protocolVersion?: number;
+  /** Protocol version as the adapter knows it (3, 4, 5 for MQTT; `2.0.1` for OCPP). */
+  protocolVersion?: number | string;
   /** Peer address as `host:port`. */
   peer: string;
   /** Name of the listener the client came through, e.g. `tcp:default`. */

@@ -5,17 +5,28 @@ import type { Outbox } from './session/outbox.js';
 import type { Session } from './session/session.js';
 import { SubscriptionIndex, type MatchVisitor, type SharedGroup } from './topic/subscription-index.js';
 
+/** Reused per nesting depth: the sessions one publish reaches and what each gets. */
+interface Batch {
+  sessions: Session[];
+  qos: QoS[];
+  retain: boolean[];
+  ids: (number[] | undefined)[];
+}
+
 /**
  * Publish to delivery: match the topic, merge the matches of each session (one delivery per
  * client, at the highest granted QoS, with every subscription identifier), pick one member per
- * shared group, and hand each delivery to the outbox. Scratch state lives on the sessions and in
- * one reused array, so routing allocates nothing per subscriber beyond the delivery itself.
+ * shared group, and hand each delivery to the outbox. Matching uses scratch fields on the
+ * sessions and reused arrays, so routing allocates nothing per subscriber beyond the delivery.
+ * Re-entrant: a sink may publish from inside `deliver()`; that publish gets its own batch.
  */
 export class Router implements MatchVisitor<Session> {
   readonly index = new SubscriptionIndex<Session>();
   private seq = 0;
   private msg!: Message;
-  private readonly targets: Session[] = [];
+  private batch!: Batch;
+  private depth = 0;
+  private readonly batches: Batch[] = [];
 
   constructor(
     private readonly config: BrokerConfig,
@@ -24,27 +35,38 @@ export class Router implements MatchVisitor<Session> {
   ) {}
 
   route(msg: Message): number {
+    const batch = (this.batches[this.depth] ??= { sessions: [], qos: [], retain: [], ids: [] });
+    this.depth++;
     this.msg = msg;
+    this.batch = batch;
     this.seq = (this.seq + 1) | 0;
-    const targets = this.targets;
     this.index.match(msg.topic, this);
-    const n = targets.length;
+    const { sessions, qos, retain, ids } = batch;
+    const n = sessions.length;
+    // Settle each session's share before delivering: a nested publish reuses the scratch fields.
+    for (let i = 0; i < n; i++) {
+      const s = sessions[i]!;
+      let q = s.routeQos;
+      if (this.config.upgrade_qos) q = Math.max(q, msg.qos) as QoS;
+      else if (msg.qos < q) q = msg.qos;
+      qos[i] = q;
+      // [MQTT-3.3.1-12/13] RETAIN is kept only for retain-as-published subscriptions.
+      retain[i] = msg.retain && s.routeRetain;
+      ids[i] = s.routeIds;
+    }
     try {
       for (let i = 0; i < n; i++) {
-        const s = targets[i]!;
-        let qos = s.routeQos;
-        if (this.config.upgrade_qos) qos = Math.max(qos, msg.qos) as QoS;
-        else if (msg.qos < qos) qos = msg.qos;
-        // [MQTT-3.3.1-12/13] RETAIN is kept only for retain-as-published subscriptions.
         try {
-          this.outbox.offer(s, msg, qos, msg.retain && s.routeRetain, s.routeIds);
+          this.outbox.offer(sessions[i]!, msg, qos[i]!, retain[i]!, ids[i]);
         } catch (err) {
           // One failing sink never costs the other subscribers their delivery.
-          this.onSinkError(s.clientId, err);
+          this.onSinkError(sessions[i]!.clientId, err);
         }
       }
     } finally {
-      targets.length = 0;
+      sessions.length = 0;
+      ids.length = 0;
+      this.depth--;
     }
     return n;
   }
@@ -66,7 +88,7 @@ export class Router implements MatchVisitor<Session> {
       s.routeQos = o.qos;
       s.routeRetain = o.retainAsPublished === true;
       s.routeIds = o.subscriptionId ? [o.subscriptionId] : undefined;
-      this.targets.push(s);
+      this.batch.sessions.push(s);
       return;
     }
     // [MQTT-3.3.4-2] overlapping subscriptions: one delivery at the maximum QoS, all identifiers.

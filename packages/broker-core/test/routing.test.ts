@@ -134,3 +134,33 @@ describe('retained messages', () => {
     expect(a.sink.deliveries).toHaveLength(0);
   });
 });
+
+describe('re-entrant routing', () => {
+  it('a sink publishing from inside deliver() does not disturb the outer publish', async () => {
+    const { broker } = newBroker();
+    const { RecordingSink } = await import('../src/testing/index.js');
+    const got: string[] = [];
+    class RelaySink extends RecordingSink {
+      relay?: (topic: string) => void;
+      override deliver(d: Parameters<RecordingSink['deliver']>[0]): boolean {
+        got.push(`a <- ${d.message.topic}`);
+        this.relay?.(d.message.topic);
+        return super.deliver(d);
+      }
+    }
+    const relaySink = new RelaySink();
+    const a = await connect(broker, 'a', {}, relaySink);
+    relaySink.relay = (t) => {
+      if (t === 'x/in') a.handle.publish(msg('y/out'));
+    };
+    const b = await connect(broker, 'b');
+    const c = await connect(broker, 'c');
+    await a.handle.subscribe([{ filter: 'x/in', qos: 0 }]);
+    await b.handle.subscribe([{ filter: 'y/out', qos: 0 }]);
+    await c.handle.subscribe([{ filter: 'x/#', qos: 1 }]);
+    broker.publish(msg('x/in', 'p', { qos: 1 }));
+    expect(got).toEqual(['a <- x/in']);
+    expect(b.sink.messages).toEqual([['y/out', 'x']]);
+    expect(c.sink.deliveries.map((d) => [d.message.topic, d.qos])).toEqual([['x/in', 1]]);
+  });
+});
