@@ -1,1 +1,11 @@
-export {};
+export * from './codec/index.js';
+export * from './config.js';
+export { MqttSnAdapter, mqttSnGatewayFactory, type MqttSnAdapterOptions } from './adapter.js';
+export { MqttSnGateway, formatAddress } from './gateway/gateway.js';
+export { MqttSnChannel, type ChannelState } from './gateway/channel.js';
+export { GATEWAY_COUNTERS, type ClientMemory, type GatewayCounter, type GatewayDeps, type GatewayOptions, type Peer, type WillData } from './gateway/context.js';
+export { NEG_QOS_CLIENT_ID } from './gateway/negative-qos.js';
+export { PredefinedTopics, TopicRegistry, type PredefinedTopic } from './gateway/topic-registry.js';
+export { returnCodeFor } from './gateway/return-codes.js';
+export { UdpListener, openUdpEndpoint, interfaceBroadcastAddresses, type UdpEndpoint } from './transport/udp.js';
+export { compileAccessRules } from './transport/access-rules.js';
