@@ -10,7 +10,10 @@ import type { Message, PublishRequest, Publisher, QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { Connection, type ConnectionHost } from './session/connection.js';
 import { Outbox } from './session/outbox.js';
+import { SessionPersistence } from './session/persistence.js';
+import { rebuildSession } from './session/restore.js';
 import { Session } from './session/session.js';
+import type { SessionStore } from './store/session-store.js';
 import { MemoryRetainedStore } from './store/memory-retained-store.js';
 import type { RetainedStore } from './store/retained-store.js';
 import { Router } from './router.js';
@@ -27,6 +30,9 @@ export interface BrokerOptions {
   clock?: Clock;
   log?: Logger;
   retained?: RetainedStore;
+  /** Durable session state; without one, sessions live in memory only. Call `restore()` after
+   * construction to bring back the sessions it holds. */
+  sessionStore?: SessionStore;
 }
 
 const NEVER_EXPIRES = 0xffffffff;
@@ -47,6 +53,7 @@ export class BrokerCore implements Broker, ConnectionHost {
   readonly enhancedAuth = new EnhancedAuthRegistry();
   private readonly sessions = new Map<string, Session>();
   private readonly outbox: Outbox;
+  private readonly persist: SessionPersistence | undefined;
   private readonly router: Router;
   private readonly self: Publisher;
   private connected = 0;
@@ -60,7 +67,8 @@ export class BrokerCore implements Broker, ConnectionHost {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
     this.retained = opts.retained ?? new MemoryRetainedStore({ maxRetained: this.config.max_retained_messages || undefined });
-    this.outbox = new Outbox(this.config, this.hooks, this.metrics, this.clock);
+    this.persist = opts.sessionStore ? new SessionPersistence(opts.sessionStore, this.log) : undefined;
+    this.outbox = new Outbox(this.config, this.hooks, this.metrics, this.clock, this.persist);
     this.router = new Router(this.config, this.outbox, (clientId, err) => this.log.error({ clientId, err }, 'delivery_failed'));
     this.self = { clientId: '$broker', protocol: '$internal', node: this.nodeName };
     this.startedAt = this.clock.now();
@@ -130,6 +138,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     const conn = new Connection(this, session, sink, info, present, assigned, this.nodeName);
     session.conn = conn;
     session.pendingWill = info.will;
+    this.saveIfPersistent(session);
     conn.setKeepalive(info.keepalive);
     this.connected++;
     this.metrics.counters['client.connected']++;
@@ -209,6 +218,7 @@ export class BrokerCore implements Broker, ConnectionHost {
         results.push({ ok: false, error: asJunctionError(err) });
       }
     }
+    this.saveIfPersistent(s);
     if (retainedFor.length > 0) {
       setImmediate(() => this.sendRetained(conn, retainedFor).catch((err) => this.log.error({ clientId: conn.clientId, err }, 'retained_delivery_failed')));
     }
@@ -230,7 +240,7 @@ export class BrokerCore implements Broker, ConnectionHost {
 
   async unsubscribeFor(conn: Connection, filters: string[]): Promise<boolean[]> {
     const s = conn.session;
-    return filters.map((f) => {
+    const existed = filters.map((f) => {
       const stored = s.subscriptions.get(f);
       if (!stored) return false;
       s.subscriptions.delete(f);
@@ -238,6 +248,13 @@ export class BrokerCore implements Broker, ConnectionHost {
       this.hooks.emit('session.unsubscribed', s.client, f);
       return true;
     });
+    this.saveIfPersistent(s);
+    return existed;
+  }
+
+  /** Write a persistent session's record (subscriptions, expiry, will) to the session store. */
+  private saveIfPersistent(s: Session, disconnectedAt?: number): void {
+    if (this.persist && s.expiryInterval > 0) this.persist.saveSession(s, disconnectedAt, s.willDueAt);
   }
 
   publishFor(conn: Connection, req: PublishRequest): PublishOutcome | Promise<PublishOutcome> {
@@ -274,9 +291,21 @@ export class BrokerCore implements Broker, ConnectionHost {
     throw new NotAuthorizedError(`not authorized to publish to ${req.topic}`);
   }
 
-  private accept(conn: Connection, req: PublishRequest): PublishOutcome {
-    if (req.qos === 2 && req.packetId !== undefined) conn.session.awaitingRel.set(req.packetId, this.clock.now());
-    return { matched: this.dispatch(this.toMessage(req, conn.publisher)) };
+  private accept(conn: Connection, req: PublishRequest): PublishOutcome | Promise<PublishOutcome> {
+    const s = conn.session;
+    const persistent = this.persist !== undefined && s.expiryInterval > 0;
+    if (req.qos === 2 && req.packetId !== undefined) {
+      const now = this.clock.now();
+      s.awaitingRel.set(req.packetId, now);
+      if (persistent) this.persist!.awaitRel(s, req.packetId, now);
+    }
+    const outcome: PublishOutcome = { matched: this.dispatch(this.toMessage(req, conn.publisher)) };
+    // QoS 1/2 are acknowledged once durable: every store write this publish caused is done.
+    if (req.qos === 0 || !this.persist || (this.lastWrites.length === 0 && !(persistent && req.qos === 2) && !req.retain)) return outcome;
+    const waits: Promise<unknown>[] = this.lastWrites.map((t) => this.persist!.durable(t));
+    if (persistent && req.qos === 2) waits.push(this.persist!.durable(s));
+    if (req.retain) waits.push(this.lastRetainWrite);
+    return Promise.all(waits).then(() => outcome);
   }
 
   private expireAwaitingRel(s: Session): void {
@@ -286,7 +315,10 @@ export class BrokerCore implements Broker, ConnectionHost {
   }
 
   releaseFor(conn: Connection, packetId: number): boolean {
-    return conn.session.awaitingRel.delete(packetId);
+    const s = conn.session;
+    const known = s.awaitingRel.delete(packetId);
+    if (known && this.persist && s.expiryInterval > 0) this.persist.releasedRel(s, packetId);
+    return known;
   }
 
   ackFor(conn: Connection, packetId: number, kind: 'puback' | 'pubrec' | 'pubcomp'): boolean {
@@ -305,7 +337,11 @@ export class BrokerCore implements Broker, ConnectionHost {
   }
 
   setExpiryFor(conn: Connection, seconds: number): void {
-    conn.session.expiryInterval = this.clampExpiry(seconds);
+    const s = conn.session;
+    const was = s.expiryInterval;
+    s.expiryInterval = this.clampExpiry(seconds);
+    if (this.persist && was > 0 && s.expiryInterval === 0) this.persist.deleteSession(s);
+    this.saveIfPersistent(s);
   }
 
   private clampExpiry(seconds: number): number {
@@ -324,11 +360,18 @@ export class BrokerCore implements Broker, ConnectionHost {
     const will = reason === 'normal' ? undefined : s.pendingWill;
     s.pendingWill = undefined;
     if (will) this.scheduleWill(s, will);
-    if (s.expiryInterval === 0 || this.closing) {
+    if (s.expiryInterval === 0 || (this.closing && !this.persist)) {
       this.endSession(s, 'clean');
-    } else if (s.expiryInterval !== NEVER_EXPIRES) {
-      s.expiryTimer = this.clock.setTimeout(() => this.endSession(s, 'expired'), s.expiryInterval * 1000);
+      return;
     }
+    // A persistent session outlives the connection: in the store too, across restarts.
+    this.saveIfPersistent(s, this.clock.now());
+    if (!this.closing) this.armExpiry(s, s.expiryInterval * 1000);
+  }
+
+  private armExpiry(s: Session, ms: number): void {
+    if (s.expiryInterval === NEVER_EXPIRES) return;
+    s.expiryTimer = this.clock.setTimeout(() => this.endSession(s, 'expired'), Math.max(0, ms));
   }
 
   // ---------------------------------------------------------------- wills and expiry
@@ -337,12 +380,19 @@ export class BrokerCore implements Broker, ConnectionHost {
     const delay = will.delayInterval ?? 0;
     // [MQTT-3.1.3-9] the will waits for its delay or the end of the session, whichever is first.
     if (delay <= 0 || s.expiryInterval === 0) return this.publishWill(s, will);
+    this.armWill(s, will, delay * 1000);
+  }
+
+  private armWill(s: Session, will: Will, ms: number): void {
     s.pendingWill = will;
+    s.willDueAt = this.clock.now() + ms;
     s.willTimer = this.clock.setTimeout(() => {
       s.willTimer = undefined;
       s.pendingWill = undefined;
+      s.willDueAt = undefined;
       this.publishWill(s, will);
-    }, delay * 1000);
+      this.saveIfPersistent(s, this.clock.now());
+    }, Math.max(0, ms));
   }
 
   private publishWill(s: Session, will: Will): void {
@@ -368,6 +418,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     if (s.expiryTimer !== undefined) this.clock.clearTimeout(s.expiryTimer);
     if (s.willTimer !== undefined) this.clock.clearTimeout(s.willTimer);
     s.expiryTimer = s.willTimer = undefined;
+    s.willDueAt = undefined;
   }
 
   private endSession(s: Session, why: 'expired' | 'discarded' | 'clean'): void {
@@ -383,6 +434,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     s.subscriptions.clear();
     for (const p of s.queue.clear()) this.outbox.drop(p.message, 'session_ended', s);
     s.inflight.clear();
+    this.persist?.deleteSession(s);
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
     if (why === 'discarded') this.hooks.emit('session.discarded', s.client);
     this.hooks.emit('session.terminated', s.clientId, why);
@@ -426,8 +478,15 @@ export class BrokerCore implements Broker, ConnectionHost {
     if (msg.retain) this.storeRetained(msg);
     const matched = this.router.route(msg);
     if (matched === 0) this.outbox.drop(msg, 'no_subscribers');
+    if (this.persist) this.lastWrites = this.outbox.takeTouched();
     return matched;
   }
+
+  /** Persistent sessions the last dispatch wrote to (empty without a session store). */
+  private lastWrites: Session[] = [];
+
+  /** The last retained write, which a durable QoS 1/2 retained publish waits for. */
+  private lastRetainWrite: Promise<unknown> = Promise.resolve();
 
   private storeRetained(msg: Message): void {
     // [MQTT-3.3.1-6] an empty retained payload removes the retained message.
@@ -438,7 +497,7 @@ export class BrokerCore implements Broker, ConnectionHost {
       this.metrics.counters['messages.retained']++;
       op = this.retained.put(msg);
     }
-    op.catch((err) => this.log.warn({ err, topic: msg.topic }, 'retained_store_failed'));
+    this.lastRetainWrite = op.catch((err) => this.log.warn({ err, topic: msg.topic }, 'retained_store_failed'));
   }
 
   private countReceived(qos: QoS): void {
@@ -479,7 +538,39 @@ export class BrokerCore implements Broker, ConnectionHost {
       (s.conn as Connection | null)?.kill('server_shutdown');
       this.cancelTimers(s);
     }
+    if (this.persist) await Promise.all([...this.sessions.values()].map((s) => this.persist!.durable(s)));
     await this.retained.close();
+  }
+
+  /**
+   * Bring back the sessions of the session store after a restart: offline, subscribed, with their
+   * queued and in-flight messages, inbound QoS 2 state, expiry and delayed wills. Sessions whose
+   * expiry passed while the broker was down are ended (their delayed will is published).
+   */
+  async restore(): Promise<number> {
+    if (!this.persist) return 0;
+    const store = this.persist.store;
+    const now = this.clock.now();
+    let n = 0;
+    for await (const stored of store.list()) {
+      if (this.sessions.has(stored.clientId)) continue;
+      const s = rebuildSession(stored, await store.deliveries(stored.clientId), await store.awaitingRel(stored.clientId), this.nodeName);
+      this.sessions.set(s.clientId, s);
+      for (const sub of stored.subscriptions) {
+        const { filter, group } = parseSubscriptionFilter(sub.filter);
+        this.router.index.add(filter, s, sub, group);
+        s.subscriptions.set(sub.filter, { sub, filter, group });
+      }
+      n++;
+      const since = stored.disconnectedAt ?? now;
+      if (stored.pendingWill) {
+        const { dueAt, ...will } = stored.pendingWill;
+        this.armWill(s, will, dueAt - now);
+      }
+      if (stored.expiryInterval !== NEVER_EXPIRES) this.armExpiry(s, since + stored.expiryInterval * 1000 - now);
+    }
+    this.log.info({ sessions: n }, 'sessions_restored');
+    return n;
   }
 }
 

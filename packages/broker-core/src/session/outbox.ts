@@ -4,6 +4,7 @@ import type { Delivery } from '../contract.js';
 import type { DropReason, Hooks } from '../hooks.js';
 import type { Message, QoS } from '../message.js';
 import type { Metrics } from '../metrics.js';
+import type { SessionPersistence, StoredRef } from './persistence.js';
 import type { Pending, Session } from './session.js';
 
 const SENT = ['messages.qos0.sent', 'messages.qos1.sent', 'messages.qos2.sent'] as const;
@@ -14,12 +15,34 @@ const SENT = ['messages.qos0.sent', 'messages.qos1.sent', 'messages.qos2.sent'] 
  * acknowledgements. Adapters only see `DeliverySink.deliver` and `SessionHandle.ack`.
  */
 export class Outbox {
+  /** Persistent sessions written to during the current publish (see `takeTouched`). */
+  private touched: Session[] = [];
+
   constructor(
     private readonly config: BrokerConfig,
     private readonly hooks: Hooks,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
+    private readonly persist?: SessionPersistence,
   ) {}
+
+  /** The store writer for a persistent session, else undefined. */
+  private storeOf(s: Session): SessionPersistence | undefined {
+    if (this.persist === undefined || s.expiryInterval === 0) return undefined;
+    if (s.routeTouched !== this.touched) {
+      s.routeTouched = this.touched;
+      this.touched.push(s);
+    }
+    return this.persist;
+  }
+
+  /** The persistent sessions written to since the last call: a QoS 1/2 publish is acknowledged
+   * once they are durable. */
+  takeTouched(): Session[] {
+    const t = this.touched;
+    if (t.length > 0) this.touched = [];
+    return t;
+  }
 
   /** Route one message to one session; QoS is already the granted one. */
   offer(s: Session, message: Message, qos: QoS, retain: boolean, subscriptionIds: readonly number[] | undefined): void {
@@ -31,10 +54,10 @@ export class Outbox {
     if (conn.paused || s.queue.length > 0 || (qos > 0 && s.inflight.size >= s.window)) {
       return this.enqueue(s, { message, qos, retain, subscriptionIds });
     }
-    this.send(s, message, qos, retain, subscriptionIds);
+    this.send(s, message, qos, retain, subscriptionIds, undefined);
   }
 
-  private send(s: Session, message: Message, qos: QoS, retain: boolean, subscriptionIds: readonly number[] | undefined): void {
+  private send(s: Session, message: Message, qos: QoS, retain: boolean, subscriptionIds: readonly number[] | undefined, ref: StoredRef | undefined): void {
     const conn = s.conn!;
     let packetId = 0;
     const d: Delivery = { message, qos, packetId, dup: false, retain, subscriptionIds };
@@ -42,6 +65,9 @@ export class Outbox {
       packetId = s.allocatePacketId();
       (d as { packetId: number }).packetId = packetId;
       s.inflight.set(packetId, { delivery: d, released: false });
+      this.storeOf(s)?.sent(s, d, packetId, ref);
+    } else if (ref) {
+      this.storeOf(s)?.discarded(s, ref);
     }
     this.metrics.counters['messages.sent']++;
     this.metrics.counters[SENT[qos]]++;
@@ -60,8 +86,11 @@ export class Outbox {
     if (s.queue.length >= this.config.max_mqueue_len) {
       if (this.config.mqueue_drop_policy === 'drop_newest') return this.drop(p.message, 'queue_full', s);
       const oldest = s.queue.shift()!;
+      this.storeOf(s)?.discarded(s, oldest.ref);
       this.drop(oldest.message, 'queue_full', s);
     }
+    // Stored: everything queued for an offline session, and QoS 1/2 queued for an online one.
+    if (p.qos > 0 || s.conn === null) this.storeOf(s)?.queued(s, p);
     s.queue.push(p);
   }
 
@@ -75,10 +104,11 @@ export class Outbox {
       if (p.qos > 0 && s.inflight.size >= s.window) break;
       s.queue.shift();
       if (p.message.expiresAt !== undefined && p.message.expiresAt <= now) {
+        this.storeOf(s)?.discarded(s, p.ref);
         this.drop(p.message, 'expired', s);
         continue;
       }
-      this.send(s, p.message, p.qos, p.retain, p.subscriptionIds);
+      this.send(s, p.message, p.qos, p.retain, p.subscriptionIds, p.ref);
     }
   }
 
@@ -107,11 +137,13 @@ export class Outbox {
     } else if (kind === 'pubrec') {
       if (qos !== 2) return false;
       entry.released = true;
+      this.storeOf(s)?.released(s, packetId);
       return true;
     } else if (qos !== 2 || !entry.released) {
       return false;
     }
     s.inflight.delete(packetId);
+    this.storeOf(s)?.completed(s, packetId);
     this.metrics.counters['messages.acked']++;
     if (this.hooks.has('message.acked')) this.hooks.emit('message.acked', s.client, entry.delivery.message);
     this.drain(s);

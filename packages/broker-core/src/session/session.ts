@@ -9,6 +9,8 @@ export interface Pending {
   readonly qos: QoS;
   readonly retain: boolean;
   readonly subscriptionIds?: readonly number[];
+  /** Set when the message was written to the session store. */
+  readonly ref?: { seq: number };
 }
 
 /** An outgoing QoS 1/2 message awaiting acknowledgement. */
@@ -51,8 +53,14 @@ export class Session {
   expiryTimer: unknown = undefined;
   willTimer: unknown = undefined;
   pendingWill: Will | undefined;
+  /** When a delayed will is due (ms since the epoch), for the session store. */
+  willDueAt: number | undefined;
   /** Set once the session is discarded or expired. */
   ended = false;
+  /** The session store holds a record of this session. */
+  stored = false;
+  /** Tail of this session's store writes (see SessionPersistence). */
+  persistChain: Promise<void> = Promise.resolve();
   private nextPacketId = 1;
 
   // Routing scratch state: one publish visits a session once even when several of its filters match.
@@ -60,12 +68,19 @@ export class Session {
   routeQos: QoS = 0;
   routeRetain = false;
   routeIds: number[] | undefined;
+  /** Marks the session as already listed among the persistent sessions a publish wrote to. */
+  routeTouched: unknown = undefined;
 
   constructor(
     readonly clientId: string,
     client: ClientInfo,
   ) {
     this.client = client;
+  }
+
+  /** Restore the packet id counter after a restart, past the ids in flight. */
+  resumePacketIds(after: number): void {
+    this.nextPacketId = after >= 65535 ? 1 : after + 1;
   }
 
   allocatePacketId(): number {

@@ -1,0 +1,98 @@
+import type { Logger } from '../logger.js';
+import type { SessionStore, StoredDelivery, StoredSession } from '../store/session-store.js';
+import type { Pending, Session } from './session.js';
+
+/** Where a delivery lives in the store once its enqueue has run. */
+export interface StoredRef {
+  seq: number;
+}
+
+/**
+ * Writes the state of persistent sessions (session expiry > 0) through to a SessionStore, in
+ * order per session: every write of a session waits for the previous one, so a later write can
+ * use the sequence number an earlier enqueue was given. `durable(s)` resolves once everything
+ * written for the session so far is stored: the broker acknowledges QoS 1/2 publishes after it.
+ */
+export class SessionPersistence {
+  constructor(
+    readonly store: SessionStore,
+    private readonly log: Logger,
+  ) {}
+
+  private run(s: Session, op: () => Promise<unknown>): Promise<void> {
+    const next = s.persistChain.then(op).then(
+      () => undefined,
+      (err) => this.log.error({ err, clientId: s.clientId }, 'session_store_write_failed'),
+    );
+    s.persistChain = next;
+    return next;
+  }
+
+  /** The session record: subscriptions, expiry, disconnect time, a pending will. */
+  saveSession(s: Session, disconnectedAt?: number, willDueAt?: number): void {
+    const record: StoredSession = {
+      clientId: s.clientId,
+      expiryInterval: s.expiryInterval,
+      disconnectedAt,
+      subscriptions: [...s.subscriptions.values()].map((x) => x.sub),
+      pendingWill: s.pendingWill && willDueAt !== undefined ? { ...s.pendingWill, dueAt: willDueAt } : undefined,
+    };
+    s.stored = true;
+    void this.run(s, () => this.store.put(record));
+  }
+
+  /** Remove a session that was ever stored (clean sessions never touch the store). */
+  deleteSession(s: Session): void {
+    if (!s.stored) return;
+    s.stored = false;
+    void this.run(s, () => this.store.delete(s.clientId));
+  }
+
+  /** A message entered the session's queue (not sent yet). */
+  queued(s: Session, p: Pending): void {
+    const ref: StoredRef = { seq: 0 };
+    (p as { ref?: StoredRef }).ref = ref;
+    void this.run(s, async () => {
+      ref.seq = await this.store.enqueue(s.clientId, toStored(p));
+    });
+  }
+
+  /** A delivery went out under a packet id: from the queue (`ref` set) or directly. */
+  sent(s: Session, p: Pending, packetId: number, ref: StoredRef | undefined): void {
+    if (ref) {
+      void this.run(s, () => this.store.markInflight(s.clientId, ref.seq, packetId));
+    } else {
+      void this.run(s, () => this.store.enqueue(s.clientId, { ...toStored(p), packetId }));
+    }
+  }
+
+  /** A queued message left without being sent (dropped or expired). */
+  discarded(s: Session, ref: StoredRef | undefined): void {
+    if (ref) void this.run(s, () => this.store.discard(s.clientId, ref.seq));
+  }
+
+  released(s: Session, packetId: number): void {
+    void this.run(s, () => this.store.markReleased(s.clientId, packetId));
+  }
+
+  completed(s: Session, packetId: number): void {
+    void this.run(s, () => this.store.complete(s.clientId, packetId));
+  }
+
+  awaitRel(s: Session, packetId: number, at: number): void {
+    void this.run(s, () => this.store.addAwaitingRel(s.clientId, packetId, at));
+  }
+
+  releasedRel(s: Session, packetId: number): void {
+    void this.run(s, () => this.store.removeAwaitingRel(s.clientId, packetId));
+  }
+
+  /** Resolves when every write issued so far for this session is stored. */
+  durable(s: Session): Promise<void> {
+    return s.persistChain;
+  }
+}
+
+function toStored(p: Pending): Omit<StoredDelivery, 'seq'> {
+  return { message: p.message, qos: p.qos, retain: p.retain, subscriptionIds: p.subscriptionIds };
+}
