@@ -3,6 +3,12 @@ import { defineConfig } from 'vitest/config';
 // Workspace packages are tested from source: the `@junction/source` export condition points
 // every `@junction/*` import at `src/*.ts`, so tests need no build.
 const conditions = ['@junction/source', 'node', 'import', 'default'];
+// Vitest also hands the SSR conditions to the test processes as `node --conditions`. There they
+// must not include `import`: it would make `require()` in CommonJS dependencies pick a package's
+// ESM entry (MQTT.js's `require('ws')` would get ws's ESM wrapper, which lacks the
+// `WebSocket.createWebSocketStream` its CommonJS entry has). Vite and Node add `import` or
+// `require` by themselves, according to how a module is loaded.
+const ssrConditions = ['@junction/source', 'node'];
 
 const project = (root: string, name: string) => ({
   extends: true as const,
@@ -11,7 +17,7 @@ const project = (root: string, name: string) => ({
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  ssr: { resolve: { conditions: ssrConditions, externalConditions: ssrConditions } },
   test: {
     pool: 'forks',
     testTimeout: 20_000,
