@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages are tested from source: the `@junction/source` export condition points
@@ -10,10 +12,16 @@ const conditions = ['@junction/source', 'node', 'import', 'default'];
 // `require` by themselves, according to how a module is loaded.
 const ssrConditions = ['@junction/source', 'node'];
 
-const project = (root: string, name: string) => ({
-  extends: true as const,
-  test: { name, root, include: ['test/**/*.test.ts'] },
-});
+/** One test project per workspace package (packages/*, apps/*, tools/*), named after its folder. */
+const projects = ['packages', 'apps', 'tools'].flatMap((group) =>
+  readdirSync(group)
+    .filter((name) => existsSync(join(group, name, 'package.json')))
+    .sort()
+    .map((name) => ({
+      extends: true as const,
+      test: { name, root: join(group, name), include: ['test/**/*.test.ts'], passWithNoTests: true },
+    })),
+);
 
 export default defineConfig({
   resolve: { conditions },
@@ -22,15 +30,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    projects: [
-      project('packages/broker-core', 'broker-core'),
-      project('packages/mqtt', 'mqtt'),
-      project('packages/mqtt-sn', 'mqtt-sn'),
-      project('packages/coap', 'coap'),
-      project('packages/ocpp', 'ocpp'),
-      project('packages/auth', 'auth'),
-      project('apps/gateway', 'gateway'),
-      project('tools/repo-checks', 'repo-checks'),
-    ],
+    projects,
   },
 });
