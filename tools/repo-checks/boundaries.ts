@@ -8,6 +8,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   'scope:adapter': ['scope:core', 'scope:mqtt-engine'],
   // Plugins (auth, rules, ...) extend the core through its hooks.
   'scope:plugin': ['scope:core'],
+  // Stores implement the core's store interfaces.
+  'scope:store': ['scope:core'],
   'scope:app': ['*'],
   'scope:tool': ['*'],
 };

@@ -2,13 +2,26 @@
  * The adapters this gateway is built with. This is the one place that names them: each is one
  * `register` call with its factory, whose `type` is the config section it reads.
  */
+import { authSections } from '@junction/auth';
 import { brokerConfigSchema } from '@junction/broker-core';
+import { coapGatewayFactory } from '@junction/coap';
 import { sslListenersFactory, tcpListenersFactory } from '@junction/mqtt';
+import { mqttSnGatewayFactory } from '@junction/mqtt-sn';
+import { ocppGatewayFactory } from '@junction/ocpp';
+import { wsListenersFactory, wssListenersFactory } from '@junction/websocket';
 import { AdapterRegistry } from './registry.js';
 
 export function gatewaySections(): AdapterRegistry {
-  return new AdapterRegistry()
+  const registry = new AdapterRegistry();
+  // Authentication, authorization, bans and flapping: read by @junction/auth, for every adapter.
+  for (const [path, schema] of Object.entries(authSections)) registry.addSection(path, schema);
+  return registry
     .addSection('mqtt', brokerConfigSchema)
     .register(tcpListenersFactory)
-    .register(sslListenersFactory);
+    .register(sslListenersFactory)
+    .register(wsListenersFactory)
+    .register(wssListenersFactory)
+    .register(mqttSnGatewayFactory)
+    .register(coapGatewayFactory)
+    .register(ocppGatewayFactory);
 }

@@ -1,5 +1,6 @@
 /** The composition root: builds the broker and adapters from a loaded config and starts them. */
 import { BrokerCore, brokerConfigSchema, createAdapterContext, SysPublisher, type Adapter, type BrokerConfig, type ListenerInfo } from '@junction/broker-core';
+import { installAuth, type AuthConfigInput } from '@junction/auth';
 import type { GatewayConfig } from './config/schema.js';
 import { getAtPath } from './config/path.js';
 import type { Logger } from './logger.js';
@@ -24,6 +25,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const abort = new AbortController();
   const started: Adapter[] = [];
   const listeners: ListenerInfo[] = [];
+  // Security first: no listener accepts a client before the auth hooks are in place.
+  const auth = await installAuth(broker, pick(config, ['authentication', 'authorization', 'banned', 'flapping_detect']) as AuthConfigInput, log);
   try {
     for (const factory of gatewaySections().list()) {
       const own = section(factory.type);
@@ -35,6 +38,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     }
   } catch (err) {
     await Promise.allSettled(started.map((a) => a.stop({ drainMs: 0 })));
+    await auth.stop();
     await broker.close();
     throw err;
   }
@@ -51,6 +55,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         abort.abort();
         await Promise.allSettled(started.reverse().map((a) => a.stop(opts)));
         await broker.close();
+        await auth.stop();
       })()),
   };
 }

@@ -82,3 +82,31 @@ describe('the junction gateway process', () => {
     await expect(startGateway('listeners: { tcp: { default: { bnid: "127.0.0.1:0" } } }\n')).rejects.toThrow(/listeners\.tcp\.default\.bnid/);
   });
 });
+
+describe('the gateway with authentication configured', () => {
+  it('checks passwords against built-in users and applies the ACL file', async () => {
+    const users = tmpFile('user_id,password,is_superuser\nalice,wonderland,false\n', 'users.csv');
+    const acl = tmpFile('{allow, {username, "alice"}, all, ["alice/#"]}.\n{deny, all}.\n', 'acl.conf');
+    const gw = await startGateway(
+      [
+        'log: { format: json }',
+        'listeners: { tcp: { default: { bind: "127.0.0.1:0" } } }',
+        'authentication:',
+        `  - { mechanism: password_based, backend: built_in_database, bootstrap_file: "${users}", password_hash_algorithm: { name: sha256, salt_position: prefix } }`,
+        'authorization:',
+        '  no_match: deny',
+        `  sources: [ { type: file, path: "${acl}" } ]`,
+        '',
+      ].join('\n'),
+    );
+    const url = `mqtt://127.0.0.1:${gw.port}`;
+    const refused = await mqtt.connectAsync(url, { protocolVersion: 5, username: 'alice', password: 'wrong', reconnectPeriod: 0 }).catch((e: { code?: number }) => e);
+    expect((refused as { code?: number }).code).toBe(0x86);
+    const alice = await mqtt.connectAsync(url, { protocolVersion: 5, username: 'alice', password: 'wonderland', reconnectPeriod: 0 });
+    expect((await alice.subscribeAsync('alice/in', { qos: 1 })).map((g) => g.qos)).toEqual([1]);
+    await expect(alice.subscribeAsync('bob/in', { qos: 1 })).rejects.toThrow(/Not authorized/);
+    alice.end(true);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exit).toBe(0);
+  });
+});
