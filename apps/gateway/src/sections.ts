@@ -8,6 +8,7 @@ import { coapGatewayFactory } from '@junction/coap';
 import { sslListenersFactory, tcpListenersFactory } from '@junction/mqtt';
 import { mqttSnGatewayFactory } from '@junction/mqtt-sn';
 import { ocppGatewayFactory } from '@junction/ocpp';
+import { rulesConfigSchema } from '@junction/rules';
 import { wsListenersFactory, wssListenersFactory } from '@junction/websocket';
 import { AdapterRegistry } from './registry.js';
 
@@ -15,6 +16,8 @@ export function gatewaySections(): AdapterRegistry {
   const registry = new AdapterRegistry();
   // Authentication, authorization, bans and flapping: read by @junction/auth, for every adapter.
   for (const [path, schema] of Object.entries(authSections)) registry.addSection(path, schema);
+  // The rule engine: EMQX's rule_engine section.
+  registry.addSection('rule_engine', rulesConfigSchema);
   return registry
     .addSection('mqtt', brokerConfigSchema)
     .register(tcpListenersFactory)

@@ -1,6 +1,7 @@
 /** The composition root: builds the broker and adapters from a loaded config and starts them. */
 import { BrokerCore, brokerConfigSchema, createAdapterContext, SysPublisher, type Adapter, type BrokerConfig, type ListenerInfo } from '@junction/broker-core';
 import { installAuth, type AuthConfigInput } from '@junction/auth';
+import { installRules, type RulesConfigInput } from '@junction/rules';
 import type { GatewayConfig } from './config/schema.js';
 import { getAtPath } from './config/path.js';
 import type { Logger } from './logger.js';
@@ -27,6 +28,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const listeners: ListenerInfo[] = [];
   // Security first: no listener accepts a client before the auth hooks are in place.
   const auth = await installAuth(broker, pick(config, ['authentication', 'authorization', 'banned', 'flapping_detect']) as AuthConfigInput, log);
+  const rules = installRules(broker, (section('rule_engine') ?? {}) as RulesConfigInput, log);
   try {
     for (const factory of gatewaySections().list()) {
       const own = section(factory.type);
@@ -38,6 +40,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     }
   } catch (err) {
     await Promise.allSettled(started.map((a) => a.stop({ drainMs: 0 })));
+    rules.stop();
     await auth.stop();
     await broker.close();
     throw err;
@@ -55,6 +58,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         abort.abort();
         await Promise.allSettled(started.reverse().map((a) => a.stop(opts)));
         await broker.close();
+        rules.stop();
         await auth.stop();
       })()),
   };

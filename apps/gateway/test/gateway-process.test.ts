@@ -110,3 +110,32 @@ describe('the gateway with authentication configured', () => {
     expect(await gw.exit).toBe(0);
   });
 });
+
+describe('the gateway with rules configured', () => {
+  it('runs a rule from the config file: republishes an alert built from the payload', async () => {
+    const gw = await startGateway(
+      [
+        'log: { format: json }',
+        'listeners: { tcp: { default: { bind: "127.0.0.1:0" } } }',
+        'rule_engine:',
+        '  rules:',
+        '    hot:',
+        '      sql: \'SELECT payload.temp as t, clientid FROM "sensors/#" WHERE payload.temp > 30\'',
+        '      actions: [ { function: republish, args: { topic: "alerts/${clientid}", payload: "${t}" } } ]',
+        '',
+      ].join('\n'),
+    );
+    const url = `mqtt://127.0.0.1:${gw.port}`;
+    const watcher = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+    await watcher.subscribeAsync('alerts/#', { qos: 1 });
+    const got = new Promise<[string, string]>((r) => watcher.once('message', (t, p) => r([t, p.toString()])));
+    const sensor = await mqtt.connectAsync(url, { clientId: 'sensor-1', reconnectPeriod: 0 });
+    await sensor.publishAsync('sensors/room', JSON.stringify({ temp: 20 }), { qos: 1 });
+    await sensor.publishAsync('sensors/room', JSON.stringify({ temp: 35 }), { qos: 1 });
+    expect(await got).toEqual(['alerts/sensor-1', '35']);
+    watcher.end(true);
+    sensor.end(true);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exit).toBe(0);
+  });
+});
