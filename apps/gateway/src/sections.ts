@@ -2,6 +2,7 @@
  * The adapters this gateway is built with. This is the one place that names them: each is one
  * `register` call with its factory, whose `type` is the config section it reads.
  */
+import { adminSections } from '@junction/admin';
 import { authSections } from '@junction/auth';
 import { brokerConfigSchema } from '@junction/broker-core';
 import { coapGatewayFactory } from '@junction/coap';
@@ -16,6 +17,8 @@ export function gatewaySections(): AdapterRegistry {
   const registry = new AdapterRegistry();
   // Authentication, authorization, bans and flapping: read by @junction/auth, for every adapter.
   for (const [path, schema] of Object.entries(authSections)) registry.addSection(path, schema);
+  // The management plane: dashboard (REST API) listener, Prometheus, API keys.
+  for (const [path, schema] of Object.entries(adminSections)) registry.addSection(path, schema);
   // The rule engine: EMQX's rule_engine section.
   registry.addSection('rule_engine', rulesConfigSchema);
   return registry

@@ -1,5 +1,6 @@
 /** The composition root: builds the broker and adapters from a loaded config and starts them. */
 import { BrokerCore, brokerConfigSchema, createAdapterContext, SysPublisher, type Adapter, type BrokerConfig, type ListenerInfo } from '@junction/broker-core';
+import { createAdminServer } from '@junction/admin';
 import { installAuth, type AuthConfigInput } from '@junction/auth';
 import { installRules, type RulesConfigInput } from '@junction/rules';
 import type { GatewayConfig } from './config/schema.js';
@@ -29,6 +30,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // Security first: no listener accepts a client before the auth hooks are in place.
   const auth = await installAuth(broker, pick(config, ['authentication', 'authorization', 'banned', 'flapping_detect']) as AuthConfigInput, log);
   const rules = installRules(broker, (section('rule_engine') ?? {}) as RulesConfigInput, log);
+  const admin =
+    section('dashboard.listeners.http.enable') === false
+      ? undefined
+      : createAdminServer({ broker, auth, config: pick(config, ['dashboard', 'prometheus', 'api_key']), dataDir: config.node.data_dir, log });
   try {
     for (const factory of gatewaySections().list()) {
       const own = section(factory.type);
@@ -38,8 +43,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       started.push(adapter);
       listeners.push(...(await adapter.start()));
     }
+    if (admin) {
+      const { host, port } = await admin.start();
+      listeners.push({ type: 'http', name: 'dashboard', host, port });
+    }
   } catch (err) {
     await Promise.allSettled(started.map((a) => a.stop({ drainMs: 0 })));
+    await admin?.stop();
     rules.stop();
     await auth.stop();
     await broker.close();
@@ -57,6 +67,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         sys.stop();
         abort.abort();
         await Promise.allSettled(started.reverse().map((a) => a.stop(opts)));
+        await admin?.stop();
         await broker.close();
         rules.stop();
         await auth.stop();

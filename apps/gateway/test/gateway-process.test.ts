@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
@@ -22,7 +25,11 @@ afterEach(() => {
 
 /** Start the real gateway from source with JSON logs; resolve once it reports its listeners. */
 function startGateway(config: string, env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, ['--conditions=@junction/source', '--import', 'tsx', 'apps/gateway/src/main.ts', 'start', '--config', tmpFile(config)], {
+  // Each gateway keeps its data in its own directory; the dashboard stays off unless a test asks.
+  const dataDir = mkdtempSync(join(tmpdir(), 'junction-gw-'));
+  const defaults = config.includes('dashboard:') ? '' : 'dashboard: { listeners: { http: { enable: false } } }\n';
+  const file = tmpFile(`node: { data_dir: "${dataDir}" }\n${defaults}${config}`);
+  const child = spawn(process.execPath, ['--conditions=@junction/source', '--import', 'tsx', 'apps/gateway/src/main.ts', 'start', '--config', file], {
     cwd: repoRoot,
     env: { ...baseEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -135,6 +142,27 @@ describe('the gateway with rules configured', () => {
     expect(await got).toEqual(['alerts/sensor-1', '35']);
     watcher.end(true);
     sensor.end(true);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exit).toBe(0);
+  });
+});
+
+describe('the gateway with its dashboard API', () => {
+  it('starts the REST API on loopback with a one-time admin password, and kicks a client through it', async () => {
+    const gw = await startGateway('log: { format: json }\nlisteners: { tcp: { default: { bind: "127.0.0.1:0" } } }\ndashboard: { listeners: { http: { bind: "127.0.0.1:0" } } }\n');
+    const created = gw.lines.find((l) => l.msg === 'admin_password_created') as { initial_password?: string } | undefined;
+    expect(created?.initial_password).toMatch(/.{12,}/);
+    const api = (gw.lines.find((l) => l.msg === 'gateway_started')!.listeners as { name: string; port: number }[]).find((l) => l.name === 'dashboard')!;
+    const base = `http://127.0.0.1:${api.port}/api/v5`;
+    expect((await fetch(`${base}/clients`)).status).toBe(401);
+    const login = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: created!.initial_password }) });
+    const { token } = (await login.json()) as { token: string };
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.port}`, { protocolVersion: 5, clientId: 'kick-me', reconnectPeriod: 0 });
+    const gone = new Promise<number | undefined>((r) => client.once('disconnect', (p) => r(p.reasonCode)));
+    const kick = await fetch(`${base}/clients/kick-me`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(kick.status).toBe(204);
+    expect(await gone).toBe(0x98);
+    client.end(true);
     gw.child.kill('SIGTERM');
     expect(await gw.exit).toBe(0);
   });
