@@ -1,0 +1,78 @@
+/**
+ * @junction/store-lmdb: Junction's embedded durable store. One LMDB environment holds retained
+ * messages and persistent sessions (records, queued and in-flight deliveries, QoS 2 receive
+ * state); see README.md for the layout and the durability semantics.
+ */
+import { StoreCore, type LmdbStoreOptions, type LmdbStoreStats } from './core.js';
+import { LmdbStoreError } from './errors.js';
+import { LmdbRetainedStore } from './retained-store.js';
+import { LmdbSessionStore } from './session-store.js';
+
+export type { Durability, LmdbStoreOptions, LmdbStoreStats } from './core.js';
+export { LmdbStoreError, type LmdbStoreErrorReason } from './errors.js';
+export { LmdbRetainedStore } from './retained-store.js';
+export { LmdbSessionStore, type PurgeResult } from './session-store.js';
+
+/** The two stores over one environment. */
+export interface LmdbStores {
+  readonly retained: LmdbRetainedStore;
+  readonly sessions: LmdbSessionStore;
+  /** The store directory (absolute). */
+  readonly path: string;
+  /** Resolves once every write issued so far is flushed to disk, whatever the durability mode. */
+  flushed(): Promise<void>;
+  stats(): LmdbStoreStats;
+  /** Waits for pending writes and closes both stores and the environment. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (or creates) the store in `opts.path`. Rejects with an {@link LmdbStoreError} naming the
+ * directory and the cause when it cannot be used: unreadable, corrupt, incompatible, or locked by
+ * another process. Loads the indexes of retained topics and of sessions into memory.
+ *
+ * The environment stays open until both stores are closed (each store's `close` detaches it) or
+ * `close` is called here.
+ */
+export async function openLmdbStores(opts: LmdbStoreOptions): Promise<LmdbStores> {
+  const core = await StoreCore.open(opts);
+  let retained: LmdbRetainedStore | undefined;
+  let sessions: LmdbSessionStore | undefined;
+  try {
+    let users = 2;
+    const release = async (): Promise<void> => {
+      if (--users === 0) await core.close();
+    };
+    try {
+      retained = new LmdbRetainedStore(core, release);
+      sessions = new LmdbSessionStore(core, release);
+    } catch (err) {
+      if (err instanceof LmdbStoreError) throw err;
+      throw new LmdbStoreError('corrupt', core.path, 'cannot read the data file', { cause: err });
+    }
+    await core.initialise();
+  } catch (err) {
+    await core.close().catch(() => undefined);
+    throw err;
+  }
+  const r = retained;
+  const s = sessions;
+  return {
+    retained: r,
+    sessions: s,
+    path: core.path,
+    flushed: () => core.flushed(),
+    stats: () => ({
+      usedBytes: core.usedBytes,
+      maxBytes: core.maxBytes,
+      fileBytes: core.fileBytes(),
+      retained: r.countSync(),
+      sessions: s.count(),
+      deliveries: s.deliveryCount(),
+    }),
+    close: async () => {
+      await Promise.all([r.close(), s.close()]);
+      await core.close();
+    },
+  };
+}

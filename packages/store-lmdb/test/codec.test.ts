@@ -1,0 +1,135 @@
+import type { Message, StoredSession } from '@junction/broker-core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CorruptValueError, decodeDelivery, decodeMessage, decodeSession, encodeDelivery, encodeMessage, encodeSession, peekDeliveryExpiry, peekMessage } from '../src/codec.js';
+import { clientKey, retainedKey, seqKey, splitKey } from '../src/keys.js';
+
+/** A deep copy with ordinary prototypes (fast-check builds records without one); Buffers kept. */
+function plain<T>(v: T): T {
+  if (Buffer.isBuffer(v) || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(plain) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: plain(x), enumerable: true, writable: true, configurable: true });
+  return out as T;
+}
+
+const text = fc.string({ unit: 'grapheme', maxLength: 40 });
+const bytes = fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a));
+const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+
+const arbMessage: fc.Arbitrary<Message> = fc.record(
+  {
+    topic: text,
+    payload: bytes,
+    qos: fc.constantFrom(0 as const, 1 as const, 2 as const),
+    retain: fc.boolean(),
+    properties: fc.record(
+      {
+        payloadFormatIndicator: fc.boolean(),
+        messageExpiryInterval: fc.nat(),
+        contentType: text,
+        responseTopic: text,
+        correlationData: bytes,
+        userProperties: fc.dictionary(text, fc.oneof(text, fc.array(text, { maxLength: 4 }))),
+      },
+      { requiredKeys: [] },
+    ),
+    from: fc.record(
+      { clientId: text, username: text, protocol: fc.constantFrom('mqtt', 'coap', '$sys'), peer: text, node: text },
+      { requiredKeys: ['clientId', 'protocol', 'node'] },
+    ),
+    timestamp: finite,
+    expiresAt: finite,
+  },
+  { requiredKeys: ['topic', 'payload', 'qos', 'retain', 'from', 'timestamp'] },
+);
+
+describe('codec', () => {
+  it('messages round-trip exactly', () => {
+    fc.assert(
+      fc.property(arbMessage.map(plain), (m) => {
+        const buf = encodeMessage(m);
+        const back = decodeMessage(buf);
+        expect(back).toStrictEqual(m);
+        expect(peekMessage(buf)).toEqual({ topic: m.topic, expiresAt: m.expiresAt });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('deliveries round-trip exactly, subscription ids included', () => {
+    fc.assert(
+      fc.property(
+        arbMessage.map(plain),
+        fc.constantFrom(0 as const, 1 as const, 2 as const),
+        fc.boolean(),
+        fc.option(fc.array(fc.integer({ min: 1, max: 268_435_455 }), { maxLength: 5 }), { nil: undefined }),
+        (message, qos, retain, subscriptionIds) => {
+          const d = subscriptionIds === undefined ? { message, qos, retain } : { message, qos, retain, subscriptionIds };
+          const buf = encodeDelivery(d);
+          expect(decodeDelivery(buf)).toStrictEqual(d);
+          expect(peekDeliveryExpiry(buf)).toBe(message.expiresAt);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('decoded Buffers are copies', () => {
+    const m: Message = { topic: 't', payload: Buffer.from('abc'), qos: 0, retain: false, from: { clientId: 'c', protocol: 'mqtt', node: 'n' }, timestamp: 1 };
+    const buf = encodeMessage(m);
+    const a = decodeMessage(buf);
+    a.payload[0] = 0x7a;
+    expect(decodeMessage(buf).payload.toString()).toBe('abc');
+  });
+
+  it('session records keep every field, unknown ones and __proto__ keys included', () => {
+    const s = {
+      clientId: 'c',
+      expiryInterval: 0xffffffff,
+      subscriptions: [{ filter: 'a/#', qos: 1, futureOption: { nested: [1, 'x', null, true] } }],
+      pendingWill: { topic: 'w', payload: Buffer.from([0, 255]), qos: 2, retain: true, dueAt: 5, properties: { userProperties: JSON.parse('{"__proto__":"v"}') } },
+      skipped: undefined,
+    } as unknown as StoredSession;
+    const back = decodeSession(encodeSession(s));
+    const { skipped: _s, ...rest } = s as unknown as Record<string, unknown>;
+    expect(back).toStrictEqual(rest);
+    expect(Object.keys(back.pendingWill!.properties!.userProperties!)).toEqual(['__proto__']);
+    expect(() => encodeSession({ ...s, clientId: 1n } as unknown as StoredSession)).toThrow(TypeError);
+  });
+
+  it('any damaged byte is detected', () => {
+    const m: Message = {
+      topic: 'dev/1',
+      payload: Buffer.from('hello'),
+      qos: 1,
+      retain: true,
+      properties: { userProperties: { a: ['b', 'c'] } },
+      from: { clientId: 'c', protocol: 'mqtt', node: 'n' },
+      timestamp: 1,
+    };
+    const buf = encodeMessage(m);
+    for (let i = 0; i < buf.length; i++) {
+      const bad = Buffer.from(buf);
+      bad[i] ^= 0x10;
+      expect(() => decodeMessage(bad)).toThrow(CorruptValueError);
+    }
+    expect(() => decodeMessage(buf.subarray(0, buf.length - 1))).toThrow(CorruptValueError);
+  });
+});
+
+describe('keys', () => {
+  it('client keys delimit themselves, long ids are hashed, deliveries sort by sequence number', () => {
+    const ids = ['', 'a', 'ab', 'a'.repeat(250), 'a'.repeat(251), 'é'.repeat(200)];
+    const keys = ids.map(clientKey);
+    expect(new Set(keys.map((k) => k.toString('hex'))).size).toBe(ids.length);
+    expect(keys[4]!.length).toBe(33);
+    expect(keys[5]!.length).toBe(33);
+    for (const k of keys) expect(splitKey(seqKey(k, 42), 8).client.equals(k)).toBe(true);
+    const seqs = [1, 255, 256, 65_536, 2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
+    const sorted = seqs.map((s) => seqKey(keys[1]!, s)).sort(Buffer.compare);
+    expect(sorted.map((k) => k.readUInt32BE(2) * 2 ** 32 + k.readUInt32BE(6))).toEqual(seqs);
+    expect(retainedKey('a/b').toString()).toBe('a/b');
+    expect(retainedKey('x'.repeat(2000)).length).toBe(33);
+  });
+});
