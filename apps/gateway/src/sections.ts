@@ -10,6 +10,7 @@ import { sslListenersFactory, tcpListenersFactory } from '@junction/mqtt';
 import { mqttSnGatewayFactory } from '@junction/mqtt-sn';
 import { ocppGatewayFactory } from '@junction/ocpp';
 import { rulesConfigSchema } from '@junction/rules';
+import { durableSessionsSchema } from '@junction/store-lmdb';
 import { wsListenersFactory, wssListenersFactory } from '@junction/websocket';
 import { AdapterRegistry } from './registry.js';
 
@@ -19,6 +20,8 @@ export function gatewaySections(): AdapterRegistry {
   for (const [path, schema] of Object.entries(authSections)) registry.addSection(path, schema);
   // The management plane: dashboard (REST API) listener, Prometheus, API keys.
   for (const [path, schema] of Object.entries(adminSections)) registry.addSection(path, schema);
+  // Durable sessions and retained messages under node.data_dir.
+  registry.addSection('durable_sessions', durableSessionsSchema);
   // The rule engine: EMQX's rule_engine section.
   registry.addSection('rule_engine', rulesConfigSchema);
   return registry

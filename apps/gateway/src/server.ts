@@ -1,8 +1,10 @@
 /** The composition root: builds the broker and adapters from a loaded config and starts them. */
+import { join } from 'node:path';
 import { BrokerCore, brokerConfigSchema, createAdapterContext, SysPublisher, type Adapter, type BrokerConfig, type ListenerInfo } from '@junction/broker-core';
 import { createAdminServer } from '@junction/admin';
 import { installAuth, type AuthConfigInput } from '@junction/auth';
 import { installRules, type RulesConfigInput } from '@junction/rules';
+import { openLmdbStores, type DurableSessionsConfig, type LmdbStores } from '@junction/store-lmdb';
 import type { GatewayConfig } from './config/schema.js';
 import { getAtPath } from './config/path.js';
 import type { Logger } from './logger.js';
@@ -19,11 +21,21 @@ export interface RunningGateway {
 
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const section = (path: string) => getAtPath(config, path);
+  const durable = section('durable_sessions') as DurableSessionsConfig | undefined;
+  let stores: LmdbStores | undefined;
+  if (durable?.enable !== false) {
+    const path = join(config.node.data_dir, 'store');
+    stores = await openLmdbStores({ path, maxBytes: durable?.max_bytes, durability: durable?.durability });
+    log.info({ path, durability: durable?.durability ?? 'flush' }, 'durable_store_opened');
+  }
   const broker = new BrokerCore({
     nodeName: config.node.name,
     config: pick(section('mqtt'), Object.keys(brokerConfigSchema.properties)) as Partial<BrokerConfig>,
     log: log.child({ component: 'broker' }),
+    sessionStore: stores?.sessions,
+    retained: stores?.retained,
   });
+  await broker.restore();
   const abort = new AbortController();
   const started: Adapter[] = [];
   const listeners: ListenerInfo[] = [];
@@ -53,6 +65,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     rules.stop();
     await auth.stop();
     await broker.close();
+    await stores?.close();
     throw err;
   }
   const sys = new SysPublisher(broker, config.sys_topics);
@@ -69,6 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         await Promise.allSettled(started.reverse().map((a) => a.stop(opts)));
         await admin?.stop();
         await broker.close();
+        await stores?.close();
         rules.stop();
         await auth.stop();
       })()),

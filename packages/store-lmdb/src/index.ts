@@ -76,3 +76,4 @@ export async function openLmdbStores(opts: LmdbStoreOptions): Promise<LmdbStores
     },
   };
 }
+export { durableSessionsSchema, type DurableSessionsConfig } from './config.js';
