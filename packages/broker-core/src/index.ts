@@ -19,3 +19,4 @@ export { RetainedIndex } from './topic/retained-index.js';
 export { SubscriptionIndex } from './topic/subscription-index.js';
 export * from './context.js';
 export * from './enhanced-auth.js';
+export * from './listener-group.js';

@@ -1,4 +1,5 @@
 import {
+  ListenerGroup,
   brokerConfigSchema,
   defaultBrokerConfig,
   systemClock,
@@ -21,9 +22,8 @@ import { OcppListener, type ListenerSpec } from './transport/listener.js';
  * `options.clock` drives the gateway's own timers (the core's keepalive uses the broker's clock).
  */
 export class OcppGateway implements Adapter {
-  private readonly listeners: OcppListener[];
+  private readonly listeners: OcppListeners;
   private readonly gw: GatewayContext;
-  private started = false;
 
   constructor(ctx: AdapterContext, config: OcppConfig, options: { clock?: Clock } = {}) {
     this.gw = createGatewayContext(ctx, config, options.clock ?? systemClock);
@@ -32,29 +32,25 @@ export class OcppGateway implements Adapter {
       for (const [name, c] of Object.entries(config.listeners.ws)) if (c.enable) specs.push({ type: 'ws', name, config: c });
       for (const [name, c] of Object.entries(config.listeners.wss)) if (c.enable) specs.push({ type: 'wss', name, config: c });
     }
-    this.listeners = specs.map((s) => new OcppListener(s, this.gw));
+    this.listeners = new OcppListeners(specs.map((s) => new OcppListener(s, this.gw)));
   }
 
-  async start(): Promise<ListenerInfo[]> {
-    this.started = true;
-    const infos: ListenerInfo[] = [];
-    try {
-      for (const l of this.listeners) infos.push(await l.start());
-    } catch (err) {
-      await this.stop({ drainMs: 0 });
-      throw err;
-    }
-    return infos;
+  start(): Promise<ListenerInfo[]> {
+    return this.listeners.start();
   }
 
-  async stop(opts?: { drainMs?: number }): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    await Promise.all(this.listeners.map((l) => l.stop(opts?.drainMs)));
+  stop(opts?: { drainMs?: number }): Promise<void> {
+    return this.listeners.stop(opts);
   }
 
   stats(): AdapterStats {
-    return { connections: this.listeners.reduce((n, l) => n + l.connections, 0), ...this.gw.counters };
+    return { ...this.listeners.stats(), ...this.gw.counters };
+  }
+}
+
+class OcppListeners extends ListenerGroup<OcppListener> {
+  stats(): AdapterStats {
+    return { connections: this.listeners.reduce((n, l) => n + l.connections, 0) };
   }
 }
 

@@ -1,32 +1,11 @@
-import type { Adapter, AdapterContext, AdapterFactory, AdapterStats, ListenerInfo } from '@junction/broker-core';
+import { ListenerGroup, type Adapter, type AdapterContext, type AdapterFactory, type AdapterStats } from '@junction/broker-core';
 import { mqttOptionsSchema } from '@junction/mqtt';
 import { Type } from '@sinclair/typebox';
 import { wsListenerSchema, wssListenerSchema, type WsListenerConfig, type WssListenerConfig } from './config.js';
 import { WebSocketListener } from './transport/listener.js';
 
 /** The named ws (or wss) listeners of one config section, as one adapter. */
-export class WebSocketListenerGroup implements Adapter {
-  private started = false;
-  constructor(readonly listeners: readonly WebSocketListener[]) {}
-
-  async start(): Promise<ListenerInfo[]> {
-    this.started = true;
-    const infos: ListenerInfo[] = [];
-    try {
-      for (const l of this.listeners) infos.push(await l.start());
-    } catch (err) {
-      await this.stop({ drainMs: 0 });
-      throw err;
-    }
-    return infos;
-  }
-
-  async stop(opts?: { drainMs?: number }): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    await Promise.all(this.listeners.map((l) => l.stop(opts?.drainMs)));
-  }
-
+export class WebSocketListenerGroup extends ListenerGroup<WebSocketListener> implements Adapter {
   stats(): AdapterStats {
     let connections = 0;
     let refused = 0;
