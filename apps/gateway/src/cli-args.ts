@@ -24,6 +24,7 @@ Commands:
   start           Start the gateway
   check-config    Validate the configuration; print OK or the first problem
   config-docs     Print the configuration reference (Markdown), generated from the schema
+  ctl ...         Operate a running gateway through its REST API (junction ctl --help)
 
 Options:
   -c, --config FILE   Configuration file (default: the embedded config/junction.yaml)
@@ -32,6 +33,8 @@ Options:
 
 Environment:
   JUNCTION__A__B=value   Override config key a.b (segments lower-cased; value read as YAML)
+  JUNCTION_CTL_URL       API of the gateway for ctl (default http://127.0.0.1:18083)
+  JUNCTION_CTL_API_KEY   key:secret for ctl; or JUNCTION_CTL_USERNAME and JUNCTION_CTL_PASSWORD
 
 Exit status: 0 ok, 1 failure, 2 configuration error, 64 bad command line.
 `;

@@ -3,6 +3,7 @@
  * `runCli` returns the exit status instead of exiting, so it can run in tests; everything it
  * touches in the process (streams, environment, signals, exit) can be replaced.
  */
+import { runCtl } from '@junction/admin';
 import type { TSchema } from '@sinclair/typebox';
 import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli-args.js';
 import { configDocs } from './config/docs.js';
@@ -47,6 +48,8 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliCont
     ...overrides,
     schema: overrides.schema ?? gatewaySchema(),
   };
+  // `junction ctl ...` talks to a running gateway; its arguments are its own.
+  if (argv[0] === 'ctl') return ctl(argv.slice(1), ctx);
   try {
     const args = parseCliArgs(argv);
     switch (args.command) {
@@ -69,6 +72,18 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliCont
   } catch (err) {
     return report(err, ctx);
   }
+}
+
+function ctl(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const env = ctx.env;
+  const login = env.JUNCTION_CTL_USERNAME && env.JUNCTION_CTL_PASSWORD ? { username: env.JUNCTION_CTL_USERNAME, password: env.JUNCTION_CTL_PASSWORD } : undefined;
+  return runCtl(argv, {
+    url: env.JUNCTION_CTL_URL ?? 'http://127.0.0.1:18083',
+    apiKey: env.JUNCTION_CTL_API_KEY,
+    login,
+    out: (line) => ctx.stdout.write(`${line}\n`),
+    err: (line) => ctx.stderr.write(`${line}\n`),
+  });
 }
 
 function load(args: CliArgs, ctx: CliContext): GatewayConfig {
