@@ -6,6 +6,7 @@ import { adminSections } from '@junction/admin';
 import { authSections } from '@junction/auth';
 import { brokerConfigSchema } from '@junction/broker-core';
 import { coapGatewayFactory } from '@junction/coap';
+import { connectorsSections } from '@junction/connectors';
 import { sslListenersFactory, tcpListenersFactory } from '@junction/mqtt';
 import { mqttSnGatewayFactory } from '@junction/mqtt-sn';
 import { ocppGatewayFactory } from '@junction/ocpp';
@@ -22,8 +23,9 @@ export function gatewaySections(): AdapterRegistry {
   for (const [path, schema] of Object.entries(adminSections)) registry.addSection(path, schema);
   // Durable sessions and retained messages under node.data_dir.
   registry.addSection('durable_sessions', durableSessionsSchema);
-  // The rule engine: EMQX's rule_engine section.
+  // The rule engine: EMQX's rule_engine section, and the sinks its rules send to.
   registry.addSection('rule_engine', rulesConfigSchema);
+  for (const [path, schema] of Object.entries(connectorsSections)) registry.addSection(path, schema);
   return registry
     .addSection('mqtt', brokerConfigSchema)
     .register(tcpListenersFactory)

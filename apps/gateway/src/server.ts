@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { BrokerCore, brokerConfigSchema, createAdapterContext, SysPublisher, type Adapter, type BrokerConfig, type ListenerInfo } from '@junction/broker-core';
 import { createAdminServer } from '@junction/admin';
 import { installAuth, type AuthConfigInput } from '@junction/auth';
+import { createSinks, type ConnectorsConfigInput } from '@junction/connectors';
 import { installRules, type RulesConfigInput } from '@junction/rules';
 import { openLmdbStores, type DurableSessionsConfig, type LmdbStores } from '@junction/store-lmdb';
 import type { GatewayConfig } from './config/schema.js';
@@ -42,6 +43,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // Security first: no listener accepts a client before the auth hooks are in place.
   const auth = await installAuth(broker, pick(config, ['authentication', 'authorization', 'banned', 'flapping_detect']) as AuthConfigInput, log);
   const rules = installRules(broker, (section('rule_engine') ?? {}) as RulesConfigInput, log);
+  const sinks = createSinks(pick(config, ['connectors', 'actions']) as ConnectorsConfigInput, log);
+  for (const sink of sinks.list()) rules.sinks.register(sink);
   const admin =
     section('dashboard.listeners.http.enable') === false
       ? undefined
@@ -63,6 +66,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await Promise.allSettled(started.map((a) => a.stop({ drainMs: 0 })));
     await admin?.stop();
     rules.stop();
+    await sinks.stop(0);
     await auth.stop();
     await broker.close();
     await stores?.close();
@@ -84,6 +88,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         await broker.close();
         await stores?.close();
         rules.stop();
+        await sinks.stop();
         await auth.stop();
       })()),
   };

@@ -118,3 +118,48 @@ describe('the gateway with its dashboard API', () => {
     expect(await gw.exit).toBe(0);
   });
 });
+
+describe('the gateway with a connector', () => {
+  it('a rule sends matching messages to an HTTP endpoint through the configured sink', async () => {
+    const { createServer } = await import('node:http');
+    const bodies: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        bodies.push(`${req.method} ${req.url} ${body}`);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const gw = await startGateway(
+        [
+          'log: { format: json }',
+          'listeners: { tcp: { default: { bind: "127.0.0.1:0" } } }',
+          `connectors: { http: { hook: { url: "http://127.0.0.1:${port}" } } }`,
+          'actions: { http: { alert: { connector: hook, parameters: { path: "/alerts/${clientid}" } } } }',
+          'rule_engine:',
+          '  rules:',
+          '    to_http:',
+          '      sql: \'SELECT payload.temp as t, clientid FROM "sensors/#"\'',
+          '      actions: [ "http:alert" ]',
+          '',
+        ].join('\n'),
+      );
+      const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.port}`, { clientId: 'probe-7', reconnectPeriod: 0 });
+      await sensor.publishAsync('sensors/x', JSON.stringify({ temp: 21.5 }), { qos: 1 });
+      const deadline = Date.now() + 5000;
+      while (bodies.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]!.startsWith('POST /alerts/probe-7 ')).toBe(true);
+      expect(JSON.parse(bodies[0]!.slice('POST /alerts/probe-7 '.length))).toEqual({ t: 21.5, clientid: 'probe-7' });
+      sensor.end(true);
+      gw.child.kill('SIGTERM');
+      expect(await gw.exit).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+});

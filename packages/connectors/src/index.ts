@@ -77,3 +77,4 @@ export function createSinks(config: ConnectorsConfigInput = {}, baseLog: Logger 
 
 /** What `send` accepts: @junction/rules' `RuleOutput`. */
 export type { SinkOutput };
+export { connectorsSections } from './sections.js';
