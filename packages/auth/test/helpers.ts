@@ -3,14 +3,13 @@
  * wire codes (CONNACK, SUBACK, PUBACK, DISCONNECT), a real redis-server on a free port, a local
  * HTTP server, and a logger that records everything (to prove secrets stay out of logs).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { BrokerOptions, Logger } from '@junction/broker-core';
 import { tcpFixture, tlsFixture, type BrokerHarness } from '@junction/mqtt/testing';
-import { Redis } from 'ioredis';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { installAuth, type AuthConfigInput, type AuthHandle } from '../src/index.js';
+export { freePort, startRedis, type RedisServer } from '@junction/test-servers';
 
 export interface LogEntry {
   level: string;
@@ -140,67 +139,8 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 }
 
 /** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-export interface RedisServer {
-  port: number;
-  url: string;
-  client: Redis;
-  stop(): Promise<void>;
-}
 
-/** Start `redis-server` on a free loopback port without persistence; resolves once it answers PONG. */
-export async function startRedis(): Promise<RedisServer> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    let exited = false;
-    proc.once('exit', () => (exited = true));
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
-    const end = Date.now() + 5000;
-    let ok = false;
-    while (!exited && Date.now() < end) {
-      try {
-        if (client.status !== 'ready') await client.connect();
-        if ((await client.ping()) === 'PONG') {
-          ok = true;
-          break;
-        }
-      } catch {
-        client.disconnect();
-        await sleep(50);
-      }
-    }
-    if (ok) {
-      const stop = async () => {
-        client.disconnect();
-        await killAndWait(proc);
-      };
-      return { port, url: `127.0.0.1:${port}`, client, stop };
-    }
-    client.disconnect();
-    await killAndWait(proc);
-    if (attempt >= 2) throw new Error('redis-server did not start');
-  }
-}
-
-function killAndWait(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
-}
 
 export interface HttpCall {
   method: string;

@@ -1,10 +1,9 @@
 /** Test plumbing: free ports, a recording HTTP server, a remote Junction broker, redis-server. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { BrokerCore, createAdapterContext } from '@junction/broker-core';
 import { defaultMqttOptions, tcpListenersFactory } from '@junction/mqtt';
-import { Redis } from 'ioredis';
+export { freePort, startRedis, type RedisServer } from '@junction/test-servers';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -17,16 +16,6 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, w
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Recorded {
   method: string;
@@ -89,58 +78,7 @@ export async function startRemoteBroker(port = 0): Promise<RemoteBroker> {
   };
 }
 
-export interface RedisServer {
-  port: number;
-  client: Redis;
-  stop(): Promise<void>;
-}
 
-/** `redis-server` on a free loopback port, no persistence; resolves once it answers PONG. */
-export async function startRedis(): Promise<RedisServer> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    let exited = false;
-    proc.once('exit', () => (exited = true));
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
-    const end = Date.now() + 5000;
-    let ok = false;
-    while (!exited && Date.now() < end) {
-      try {
-        if (client.status !== 'ready') await client.connect();
-        if ((await client.ping()) === 'PONG') {
-          ok = true;
-          break;
-        }
-      } catch {
-        client.disconnect();
-        await sleep(50);
-      }
-    }
-    if (ok) {
-      return {
-        port,
-        client,
-        async stop() {
-          client.disconnect();
-          await killAndWait(proc);
-        },
-      };
-    }
-    client.disconnect();
-    await killAndWait(proc);
-    if (attempt >= 2) throw new Error('redis-server did not start');
-  }
-}
-
-function killAndWait(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
-}
 
 /** A rule output as @junction/rules hands it to a sink. */
 export function output(data: Record<string, unknown>, event: Record<string, unknown> = {}) {

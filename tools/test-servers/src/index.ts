@@ -1,0 +1,72 @@
+/**
+ * Real servers for tests, each on a free loopback port and stopped by the test: no mocks of what
+ * can run for real. Shared by every package's tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A free TCP port on 127.0.0.1 (bound, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisServer {
+  port: number;
+  url: string;
+  client: Redis;
+  stop(): Promise<void>;
+}
+
+/** Start `redis-server` on a free loopback port without persistence; resolves once it answers PONG. */
+export async function startRedis(): Promise<RedisServer> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    let exited = false;
+    proc.once('exit', () => (exited = true));
+    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => {});
+    const end = Date.now() + 5000;
+    let ok = false;
+    while (!exited && Date.now() < end) {
+      try {
+        if (client.status !== 'ready') await client.connect();
+        if ((await client.ping()) === 'PONG') {
+          ok = true;
+          break;
+        }
+      } catch {
+        client.disconnect();
+        await sleep(50);
+      }
+    }
+    if (ok) {
+      const stop = async () => {
+        client.disconnect();
+        await killAndWait(proc);
+      };
+      return { port, url: `127.0.0.1:${port}`, client, stop };
+    }
+    client.disconnect();
+    await killAndWait(proc);
+    if (attempt >= 2) throw new Error('redis-server did not start');
+  }
+}
+
+function killAndWait(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.kill('SIGTERM');
+  });
+}
