@@ -3,6 +3,9 @@
  * `listeners.wss`, configured in EMQX's shape with every default filled, overridable from the
  * environment, and served by the composed gateway.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@junction/broker-core';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
@@ -67,9 +70,11 @@ describe('listeners.ws and listeners.wss in the gateway config', () => {
 
 describe('the gateway with a ws listener', () => {
   const silent = () => createLogger({ level: 'silent', format: 'json', destination: sink().stream });
+  // Keep data out of the repository and the dashboard port free.
+  const isolated = () => `node: { data_dir: "${mkdtempSync(join(tmpdir(), 'junction-ws-gw-'))}" }\ndashboard: { listeners: { http: { enable: false } } }\n`;
 
   it('serves MQTT over WebSocket next to TCP', async () => {
-    const config = load('listeners:\n  tcp: { default: { bind: "127.0.0.1:0" } }\n  ws: { default: { bind: "127.0.0.1:0" } }\nsys_topics: { sys_msg_interval: 0 }\n');
+    const config = load(`${isolated()}listeners:\n  tcp: { default: { bind: "127.0.0.1:0" } }\n  ws: { default: { bind: "127.0.0.1:0" } }\nsys_topics: { sys_msg_interval: 0 }\n`);
     const gw = await startGateway(config, silent());
     try {
       const ws = gw.listeners.find((l) => l.type === 'ws')!;
@@ -89,7 +94,7 @@ describe('the gateway with a ws listener', () => {
   });
 
   it('refuses to start with a trusted_proxies entry that is not an address, naming the key', async () => {
-    const config = load('listeners:\n  ws: { default: { bind: "127.0.0.1:0", websocket: { trusted_proxies: ["10.0.0.0/33"] } } }\n');
+    const config = load(`${isolated()}listeners:\n  ws: { default: { bind: "127.0.0.1:0", websocket: { trusted_proxies: ["10.0.0.0/33"] } } }\n`);
     const err = await startGateway(config, silent()).then(
       () => undefined,
       (e: unknown) => e,
