@@ -7,6 +7,7 @@ import type { BrokerOptions, Logger } from '@junction/broker-core';
 import { tcpFixture, type BrokerHarness } from '@junction/mqtt/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AdminUserStore, createAdminServer, type AdminAuthStores, type AdminConfigInput, type AdminServer } from '../src/index.js';
+export { eventually, sleep } from '@junction/test-servers';
 
 export interface LogEntry {
   level: string;
@@ -152,15 +153,3 @@ export function nextMessage(client: MqttClient, topic: string, timeoutMs = 3000)
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}

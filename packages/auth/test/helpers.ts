@@ -9,7 +9,7 @@ import type { BrokerOptions, Logger } from '@junction/broker-core';
 import { tcpFixture, tlsFixture, type BrokerHarness } from '@junction/mqtt/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { installAuth, type AuthConfigInput, type AuthHandle } from '../src/index.js';
-export { freePort, startRedis, type RedisServer } from '@junction/test-servers';
+export { eventually, freePort, sleep, startRedis, type RedisServer } from '@junction/test-servers';
 
 export interface LogEntry {
   level: string;
@@ -124,19 +124,6 @@ export function closed(client: MqttClient, timeoutMs = 5000): Promise<number | u
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Poll `check` until it returns true or `timeoutMs` passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A TCP port that was free a moment ago. */
 

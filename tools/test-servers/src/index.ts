@@ -1,12 +1,24 @@
 /**
- * Real servers for tests, each on a free loopback port and stopped by the test: no mocks of what
- * can run for real. Shared by every package's tests.
+ * Test support shared by every package's tests: real servers, each on a free loopback port and
+ * stopped by the test (no mocks of what can run for real), and polling helpers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll `check` until it returns true; fails naming `what` after `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 /** A free TCP port on 127.0.0.1 (bound, then released). */
 export function freePort(): Promise<number> {
