@@ -41,6 +41,9 @@ export interface BanSubject {
   readonly peer: string;
 }
 
+/** A change to the list, for whoever persists it: `key` identifies a ban (as + normalised who). */
+export type BanChange = { op: 'put'; key: string; ban: Ban } | { op: 'delete'; key: string } | { op: 'clear' };
+
 interface Compiled {
   ban: Ban;
   re?: RegExp;
@@ -54,12 +57,22 @@ export class BannedList {
   /** Regex and CIDR bans, scanned. */
   private readonly rules = new Map<string, Compiled>();
   private readonly listeners: ((ban: Ban) => void)[] = [];
+  private readonly watchers: ((change: BanChange) => void)[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Called for every ban created (the plugin kicks matching connected clients). */
   onCreate(fn: (ban: Ban) => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Called for every change (create, delete, clear, purge), in order: the persistence hook. */
+  watch(fn: (change: BanChange) => void): void {
+    this.watchers.push(fn);
+  }
+
+  private changed(change: BanChange): void {
+    for (const fn of this.watchers) fn(change);
   }
 
   get size(): number {
@@ -78,6 +91,7 @@ export class BannedList {
     const old = table.get(key);
     if (old && this.live(old.ban)) throw new AuthError('ban_exists', `${c.ban.as} ${JSON.stringify(c.ban.who)} is already banned`);
     table.set(key, c);
+    this.changed({ op: 'put', key, ban: c.ban });
     for (const fn of this.listeners) fn(c.ban);
     return c.ban;
   }
@@ -90,7 +104,9 @@ export class BannedList {
     } catch {
       return false;
     }
-    return (isRule(as) ? this.rules : this.exact).delete(key);
+    if (!(isRule(as) ? this.rules : this.exact).delete(key)) return false;
+    this.changed({ op: 'delete', key });
+    return true;
   }
 
   lookup(as: BanKind, who: string): Ban | undefined {
@@ -114,10 +130,13 @@ export class BannedList {
   clear(): void {
     this.exact.clear();
     this.rules.clear();
+    this.changed({ op: 'clear' });
   }
 
   /** The live ban that matches a client, if any. */
   check(s: BanSubject): Ban | undefined {
+    // Every CONNECT comes here: with no bans at all, nothing to parse.
+    if (this.exact.size === 0 && this.rules.size === 0) return undefined;
     const ip = parseIp(peerHost(s.peer));
     const hit = (k: string) => {
       const c = this.exact.get(k);
@@ -155,6 +174,7 @@ export class BannedList {
       for (const [k, c] of table) {
         if (!this.live(c.ban)) {
           table.delete(k);
+          this.changed({ op: 'delete', key: k });
           n++;
         }
       }
@@ -164,10 +184,11 @@ export class BannedList {
 
   /**
    * Load EMQX's banned bootstrap CSV (`as,who,reason,at,until,by`). Invalid or expired rows are
-   * counted and skipped; existing live bans are kept.
+   * counted as `failed`; rows for an existing live ban are `skipped` (the existing ban is kept).
    */
-  loadCsv(text: string): { loaded: number; failed: number } {
+  loadCsv(text: string): { loaded: number; skipped: number; failed: number } {
     let loaded = 0;
+    let skipped = 0;
     let failed = 0;
     for (const row of parseCsvRows(text)) {
       try {
@@ -180,11 +201,12 @@ export class BannedList {
           until: row.until || undefined,
         });
         loaded++;
-      } catch {
-        failed++;
+      } catch (err) {
+        if (err instanceof AuthError && err.code === 'ban_exists') skipped++;
+        else failed++;
       }
     }
-    return { loaded, failed };
+    return { loaded, skipped, failed };
   }
 
   private live(b: Ban): boolean {

@@ -5,7 +5,7 @@
  * `client.connected` / `client.disconnected` drive expiring tokens, flapping and ban kicks.
  */
 import { readFile } from 'node:fs/promises';
-import { ConfigError, silentLogger, systemClock, type AuthnResult, type ClientInfo, type Clock, type ConnectInfo, type EnhancedAuthRegistry, type Hooks, type Logger } from '@junction/broker-core';
+import { ConfigError, silentLogger, systemClock, type AuthnResult, type ClientInfo, type Clock, type ConnectInfo, type EnhancedAuthRegistry, type Hooks, type Logger, type RecordStore } from '@junction/broker-core';
 import { ATTR } from './attrs.js';
 import { builtInAuthenticator } from './authn/built-in.js';
 import { authnChain } from './authn/chain.js';
@@ -24,6 +24,7 @@ import { authConfigSchema, type AuthConfig, type AuthConfigInput, type BuiltInDa
 import { FlappingDetector } from './flapping.js';
 import { LOG } from './log-events.js';
 import { normalize } from './normalize.js';
+import { persistBans, persistUsers } from './persistence.js';
 import { assertSupported, type HashAlgorithm } from './password-hash.js';
 import { UserStore } from './users.js';
 
@@ -53,6 +54,15 @@ export interface AuthHandle {
   stop(): Promise<void>;
 }
 
+export interface InstallAuthOptions {
+  /**
+   * Where built-in users and bans are kept across restarts (the gateway passes its durable
+   * store). Stored users and bans are loaded first; bootstrap files then add what is missing.
+   * Unset: they live in memory only.
+   */
+  records?: RecordStore;
+}
+
 const DEFAULT_HASH: HashAlgorithm = { name: 'sha256', salt_position: 'prefix' };
 const PURGE_EVERY_MS = 60_000;
 /** setTimeout's ceiling; longer waits are re-armed. */
@@ -63,7 +73,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * `config` may be partial and in human form (`5s`); it is validated and completed first, and a
  * problem throws the core's `ConfigError` naming the key (e.g. `authentication.0.cmd`).
  */
-export async function installAuth(broker: AuthBroker, input: AuthConfigInput = {}, baseLog: Logger = silentLogger): Promise<AuthHandle> {
+export async function installAuth(broker: AuthBroker, input: AuthConfigInput = {}, baseLog: Logger = silentLogger, opts: InstallAuthOptions = {}): Promise<AuthHandle> {
   const config = normalize<AuthConfig>(authConfigSchema, input);
   const log = baseLog.child({ component: 'auth' });
   const clock = broker.clock ?? systemClock;
@@ -87,9 +97,13 @@ export async function installAuth(broker: AuthBroker, input: AuthConfigInput = {
       }
     }
     const users = new UserStore({ algorithm, scram: scram ? { algorithm: scram.a.algorithm, iterations: scram.a.iteration_count } : undefined });
+    if (opts.records) {
+      const n = await persistUsers(users, opts.records, log);
+      if (n > 0) log.info({ count: n }, LOG.usersRestored);
+    }
     if (builtIn?.a.bootstrap_file) {
       try {
-        const r = await users.importFile(builtIn.a.bootstrap_file, builtIn.a.bootstrap_type);
+        const r = await users.importFile(builtIn.a.bootstrap_file, builtIn.a.bootstrap_type, { keepExisting: opts.records !== undefined });
         log.info({ file: builtIn.a.bootstrap_file, ...r }, LOG.usersImported);
       } catch (err) {
         throw new ConfigError(`${builtIn.path}.bootstrap_file`, (err as Error).message, { cause: err });
@@ -111,6 +125,10 @@ export async function installAuth(broker: AuthBroker, input: AuthConfigInput = {
 
     // ---------------------------------------------------------------- banned
     const banned = new BannedList(now);
+    if (opts.records) {
+      const n = await persistBans(banned, opts.records, log);
+      if (n > 0) log.info({ count: n }, LOG.bannedRestored);
+    }
     if (config.banned.bootstrap_file) {
       let text: string;
       try {

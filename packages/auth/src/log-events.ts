@@ -18,9 +18,13 @@ export const LOG = {
   flappingDetected: 'flapping_detected',
   tokenExpiredKick: 'auth_expired_kicked',
   usersImported: 'authn_users_imported',
+  usersRestored: 'authn_users_restored',
+  bannedRestored: 'banned_restored',
   usersImportFailed: 'authn_users_import_failed',
   jwksRefreshFailed: 'jwks_refresh_failed',
   redisError: 'redis_connection_error',
+  recordSkipped: 'auth_record_unreadable_skipped',
+  recordWriteFailed: 'auth_record_write_failed',
   installed: 'auth_installed',
   stopped: 'auth_stopped',
 } as const;

@@ -50,10 +50,29 @@ export interface UserStoreOptions {
 
 export type CheckResult = { ok: true; user: StoredUser } | { ok: false; reason: 'not_found' | 'bad_password' };
 
+/** A change to the users, for whoever persists them. */
+export type UserChange = { op: 'put'; user: StoredUser } | { op: 'delete'; userId: string } | { op: 'clear' };
+
 export class UserStore {
   private readonly users = new Map<string, StoredUser>();
+  private readonly watchers: ((change: UserChange) => void)[] = [];
 
   constructor(private readonly opts: UserStoreOptions) {}
+
+  /** Called for every change, in order: the persistence hook. */
+  watch(fn: (change: UserChange) => void): void {
+    this.watchers.push(fn);
+  }
+
+  /** Puts users as they were stored (no hashing, no change events): loading persisted users. */
+  restore(users: Iterable<StoredUser>): void {
+    for (const u of users) this.users.set(u.user_id, u);
+  }
+
+  private set(user: StoredUser): void {
+    this.users.set(user.user_id, user);
+    for (const fn of this.watchers) fn({ op: 'put', user });
+  }
 
   get algorithm(): HashAlgorithm {
     return this.opts.algorithm;
@@ -70,7 +89,7 @@ export class UserStore {
     const stored = await this.fromPlain(user);
     // Re-check after the await: a concurrent add may have won.
     if (this.users.has(user.user_id)) throw new AuthError('user_exists', `user ${JSON.stringify(user.user_id)} already exists`);
-    this.users.set(user.user_id, stored);
+    this.set(stored);
     return info(stored);
   }
 
@@ -84,13 +103,14 @@ export class UserStore {
       next = await this.fromPlain({ user_id: userId, password: change.password, is_superuser: next.is_superuser });
     }
     if (!this.users.has(userId)) throw new AuthError('user_not_found', `user ${JSON.stringify(userId)} not found`);
-    this.users.set(userId, next);
+    this.set(next);
     return info(next);
   }
 
   /** Remove a user; throws `AuthError('user_not_found')`. */
   delete(userId: string): void {
     if (!this.users.delete(userId)) throw new AuthError('user_not_found', `user ${JSON.stringify(userId)} not found`);
+    for (const fn of this.watchers) fn({ op: 'delete', userId });
   }
 
   lookup(userId: string): UserInfo | undefined {
@@ -108,6 +128,7 @@ export class UserStore {
 
   clear(): void {
     this.users.clear();
+    for (const fn of this.watchers) fn({ op: 'clear' });
   }
 
   /** Check a password for a user id. */
@@ -127,9 +148,10 @@ export class UserStore {
    * Import users in EMQX's bootstrap formats. `plain`: `user_id,password,is_superuser`;
    * `hash`: `user_id,password_hash,salt,is_superuser` (hashes in this store's algorithm).
    * JSON is an array of objects with the same keys. An existing user is overwritten
-   * (`override`), unless identical (`skipped`); unusable rows count as `failed`.
+   * (`override`), unless identical or `keepExisting` is set (`skipped`); unusable rows count as
+   * `failed`.
    */
-  async import(text: string, format: ImportFormat, type: ImportType): Promise<ImportResult> {
+  async import(text: string, format: ImportFormat, type: ImportType, opts: { keepExisting?: boolean } = {}): Promise<ImportResult> {
     const rows = format === 'json' ? parseJsonRows(text) : parseCsvRows(text);
     const result: ImportResult = { total: rows.length, success: 0, override: 0, skipped: 0, failed: 0 };
     for (const row of rows) {
@@ -142,20 +164,24 @@ export class UserStore {
       }
       const old = this.users.get(user.user_id);
       if (!old) result.success++;
+      else if (opts.keepExisting) {
+        result.skipped++;
+        continue;
+      }
       else if (old.password_hash === user.password_hash && old.salt === user.salt && old.is_superuser === user.is_superuser) {
         result.skipped++;
         continue;
       } else result.override++;
-      this.users.set(user.user_id, user);
+      this.set(user);
     }
     return result;
   }
 
   /** Import a `.json` or `.csv` file (by extension). */
-  async importFile(path: string, type: ImportType): Promise<ImportResult> {
+  async importFile(path: string, type: ImportType, opts: { keepExisting?: boolean } = {}): Promise<ImportResult> {
     const ext = extname(path).toLowerCase();
     if (ext !== '.json' && ext !== '.csv') throw new AuthError('invalid_user', `users file must be .json or .csv: ${path}`);
-    return this.import(await readFile(path, 'utf8'), ext === '.json' ? 'json' : 'csv', type);
+    return this.import(await readFile(path, 'utf8'), ext === '.json' ? 'json' : 'csv', type, opts);
   }
 
   private async fromPlain(user: NewUser): Promise<StoredUser> {

@@ -5,7 +5,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BrokerOptions, Logger } from '@junction/broker-core';
+import type { BrokerOptions, Logger, RecordStore } from '@junction/broker-core';
 import { tcpFixture, tlsFixture, type BrokerHarness } from '@junction/mqtt/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { installAuth, type AuthConfigInput, type AuthHandle } from '../src/index.js';
@@ -37,13 +37,13 @@ export interface AuthBrokerFixture {
 }
 
 /** A broker (anonymous refused) on loopback with the plugin installed. */
-export async function startAuthBroker(config: AuthConfigInput, opts: { tls?: boolean; broker?: BrokerOptions } = {}): Promise<AuthBrokerFixture> {
+export async function startAuthBroker(config: AuthConfigInput, opts: { tls?: boolean; broker?: BrokerOptions; records?: RecordStore } = {}): Promise<AuthBrokerFixture> {
   const fixture = opts.tls ? tlsFixture : tcpFixture;
   const harness = await fixture.start({ broker: { ...opts.broker, config: { allow_anonymous: false, ...opts.broker?.config } }, mutualTls: opts.tls });
   const log = memoryLog();
   let auth: AuthHandle;
   try {
-    auth = await installAuth(harness.broker, config, log.log);
+    auth = await installAuth(harness.broker, config, log.log, { records: opts.records });
   } catch (err) {
     await harness.stop();
     throw err;

@@ -15,6 +15,8 @@ export type { RetainedStore } from './store/retained-store.js';
 export type { SessionStore, StoredSession, StoredDelivery } from './store/session-store.js';
 export { MemorySessionStore } from './store/memory-session-store.js';
 export { MemoryRetainedStore, type MemoryRetainedStoreOptions } from './store/memory-retained-store.js';
+export { checkRecordAddress, type RecordStore, type StoredRecord } from './store/record-store.js';
+export { MemoryRecordStore } from './store/memory-record-store.js';
 export { RetainedIndex } from './topic/retained-index.js';
 export { SubscriptionIndex } from './topic/subscription-index.js';
 export * from './context.js';

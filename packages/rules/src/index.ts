@@ -4,6 +4,7 @@
  * actions, a sink seam for connectors, per-rule metrics. Installs through the core's hooks.
  */
 export { installRules, type RulesBroker, type RulesHandle, type RulesOptions } from './install.js';
+export { RULES_NAMESPACE, type StoredRule } from './persistence.js';
 export { RuleEngine, RULE_METRICS, type RuleInfo, type RuleMetrics, type RuleMetricName, type TestResult, type EngineDeps } from './engine.js';
 export * from './config.js';
 export { SinkRegistry, sinkAction, type RuleSink } from './actions/sink.js';

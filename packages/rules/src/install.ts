@@ -4,7 +4,7 @@
  * time through the returned handle (the admin API will expose it). Connectors plug in through
  * `handle.sinks`.
  */
-import { ConfigError, silentLogger, systemClock, type Clock, type Hooks, type Logger, type PublishRequest, type Publisher } from '@junction/broker-core';
+import { ConfigError, silentLogger, systemClock, type Clock, type Hooks, type Logger, type PublishRequest, type Publisher, type RecordStore } from '@junction/broker-core';
 import { SinkRegistry } from './actions/sink.js';
 import { normalizeRule, normalizeRulesConfig, type RuleConfig, type RuleInput, type RulesConfig, type RulesConfigInput } from './config.js';
 import { RuleEngine, type RuleInfo, type RuleMetrics, type TestResult } from './engine.js';
@@ -13,6 +13,7 @@ import { EventColumns } from './events/columns.js';
 import { attachEventHooks } from './events/hooks.js';
 import { builtinFunctions, type FunctionRegistry } from './functions/index.js';
 import { LOG } from './log-events.js';
+import { RULES_NAMESPACE, restoreRules, saveRule } from './persistence.js';
 import type { ValueMap } from './runtime/values.js';
 
 /** What the rule engine needs of a broker; `BrokerCore` has it all. */
@@ -48,6 +49,11 @@ export interface RulesHandle {
   test(sql: string, context?: ValueMap): TestResult;
   /** Feed an event from a bridge (ingress connector) to the rules `FROM "$bridges/<type>:<name>"`. */
   ingest(bridgeId: string, columns: ValueMap): void;
+  /**
+   * Keep run-time changes (create, update, enable, disable, remove) in `records` from now on, and
+   * apply the ones stored before over the configured rules; resolves how many were applied.
+   */
+  persist(records: RecordStore): Promise<number>;
   /** Unhook everything. Idempotent. */
   stop(): void;
 }
@@ -96,7 +102,12 @@ export function installRules(broker: RulesBroker, input: RulesConfigInput = {}, 
     if (!c) throw new ConfigError(`rule_engine.rules.${id}`, 'no such rule');
     return c;
   };
-  const update = (id: string, patch: Partial<RuleInput>) => engine.put(id, normalizeRule(id, { ...mustGet(id), ...patch }));
+  let records: RecordStore | undefined;
+  const saved = (r: RuleInfo): RuleInfo => {
+    if (records) saveRule(records, r.id, { config: mustGet(r.id) }, log);
+    return r;
+  };
+  const update = (id: string, patch: Partial<RuleInput>) => saved(engine.put(id, normalizeRule(id, { ...mustGet(id), ...patch })));
   let stopped = false;
 
   return {
@@ -105,10 +116,18 @@ export function installRules(broker: RulesBroker, input: RulesConfigInput = {}, 
     functions,
     create(id, rule) {
       if (engine.has(id)) throw new ConfigError(`rule_engine.rules.${id}`, 'a rule with this id exists');
-      return engine.put(id, normalizeRule(id, rule));
+      return saved(engine.put(id, normalizeRule(id, rule)));
     },
     update,
-    remove: (id) => engine.remove(id),
+    remove(id) {
+      if (!engine.remove(id)) return false;
+      if (records) {
+        // A rule of the config file needs a tombstone, or the next start would bring it back.
+        if (id in config.rules) saveRule(records, id, { deleted: true }, log);
+        else records.delete(RULES_NAMESPACE, id).catch((err: unknown) => log.error({ rule_id: id, err }, LOG.storedRuleWriteFailed));
+      }
+      return true;
+    },
     enable: (id) => update(id, { enable: true }),
     disable: (id) => update(id, { enable: false }),
     get: (id) => engine.get(id),
@@ -123,6 +142,12 @@ export function installRules(broker: RulesBroker, input: RulesConfigInput = {}, 
     ingest(bridgeId, columns) {
       const rules = engine.forBridge(bridgeId.replace(/^\$bridges\//, ''));
       if (rules.length > 0) engine.apply(rules, { timestamp: now(), node: broker.nodeName, ...columns });
+    },
+    async persist(store) {
+      const n = await restoreRules({ put: (id, c) => engine.put(id, normalizeRule(id, c)), remove: (id) => engine.remove(id) }, store, log);
+      records = store;
+      if (n > 0) log.info({ count: n }, LOG.rulesRestored);
+      return n;
     },
     stop() {
       if (stopped) return;

@@ -4,6 +4,9 @@
  */
 export const LOG = {
   installed: 'rules_installed',
+  rulesRestored: 'rules_restored',
+  storedRuleSkipped: 'stored_rule_skipped',
+  storedRuleWriteFailed: 'stored_rule_write_failed',
   stopped: 'rules_stopped',
   ruleCreated: 'rule_created',
   ruleUpdated: 'rule_updated',

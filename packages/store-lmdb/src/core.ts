@@ -11,11 +11,11 @@ import { readU64, writeU64 } from './codec.js';
 import { LmdbStoreError } from './errors.js';
 import { checkHeader, deepCheck } from './verify.js';
 
-export const TABLES = ['meta', 'retained', 'sessions', 'deliveries', 'inflight', 'awaiting_rel', 'client_names'] as const;
+export const TABLES = ['meta', 'retained', 'sessions', 'deliveries', 'inflight', 'awaiting_rel', 'client_names', 'records'] as const;
 export type TableName = (typeof TABLES)[number];
 
 /** Tables whose values are read back after load: they get a read-your-writes overlay. */
-const OVERLAID: ReadonlySet<TableName> = new Set(['retained', 'sessions', 'deliveries']);
+const OVERLAID: ReadonlySet<TableName> = new Set(['retained', 'sessions', 'deliveries', 'records']);
 
 export const DATA_FILE = 'data.mdb';
 export const MARKER_FILE = 'junction-store.json';

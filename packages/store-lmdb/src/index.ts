@@ -5,18 +5,22 @@
  */
 import { StoreCore, type LmdbStoreOptions, type LmdbStoreStats } from './core.js';
 import { LmdbStoreError } from './errors.js';
+import { LmdbRecordStore } from './record-store.js';
 import { LmdbRetainedStore } from './retained-store.js';
 import { LmdbSessionStore } from './session-store.js';
 
 export type { Durability, LmdbStoreOptions, LmdbStoreStats } from './core.js';
 export { LmdbStoreError, type LmdbStoreErrorReason } from './errors.js';
+export { LmdbRecordStore } from './record-store.js';
 export { LmdbRetainedStore } from './retained-store.js';
 export { LmdbSessionStore, type PurgeResult } from './session-store.js';
 
-/** The two stores over one environment. */
+/** The stores over one environment. */
 export interface LmdbStores {
   readonly retained: LmdbRetainedStore;
   readonly sessions: LmdbSessionStore;
+  /** Bans, built-in users, rules: small JSON records by namespace. */
+  readonly records: LmdbRecordStore;
   /** The store directory (absolute). */
   readonly path: string;
   /** Resolves once every write issued so far is flushed to disk, whatever the durability mode. */
@@ -31,21 +35,23 @@ export interface LmdbStores {
  * directory and the cause when it cannot be used: unreadable, corrupt, incompatible, or locked by
  * another process. Loads the indexes of retained topics and of sessions into memory.
  *
- * The environment stays open until both stores are closed (each store's `close` detaches it) or
+ * The environment stays open until every store is closed (each store's `close` detaches it) or
  * `close` is called here.
  */
 export async function openLmdbStores(opts: LmdbStoreOptions): Promise<LmdbStores> {
   const core = await StoreCore.open(opts);
   let retained: LmdbRetainedStore | undefined;
   let sessions: LmdbSessionStore | undefined;
+  let records: LmdbRecordStore | undefined;
   try {
-    let users = 2;
+    let users = 3;
     const release = async (): Promise<void> => {
       if (--users === 0) await core.close();
     };
     try {
       retained = new LmdbRetainedStore(core, release);
       sessions = new LmdbSessionStore(core, release);
+      records = new LmdbRecordStore(core, release);
     } catch (err) {
       if (err instanceof LmdbStoreError) throw err;
       throw new LmdbStoreError('corrupt', core.path, 'cannot read the data file', { cause: err });
@@ -57,9 +63,11 @@ export async function openLmdbStores(opts: LmdbStoreOptions): Promise<LmdbStores
   }
   const r = retained;
   const s = sessions;
+  const rec = records;
   return {
     retained: r,
     sessions: s,
+    records: rec,
     path: core.path,
     flushed: () => core.flushed(),
     stats: () => ({
@@ -71,7 +79,7 @@ export async function openLmdbStores(opts: LmdbStoreOptions): Promise<LmdbStores
       deliveries: s.deliveryCount(),
     }),
     close: async () => {
-      await Promise.all([r.close(), s.close()]);
+      await Promise.all([r.close(), s.close(), rec.close()]);
       await core.close();
     },
   };
