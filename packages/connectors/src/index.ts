@@ -1,11 +1,14 @@
 /**
- * @junction/connectors: data-integration sinks for the rule engine (HTTP, MQTT bridge, Redis).
+ * @junction/connectors: data-integration sinks for the rule engine (HTTP, MQTT bridge, Redis,
+ * Kafka, PostgreSQL).
  * Each sink has the `RuleSink` shape of @junction/rules (`name`, `send(output)`), so it can be
  * registered with `installRules(...).sinks.register(sink)`.
  */
 import { ConfigError, silentLogger, type Logger } from '@junction/broker-core';
 import { httpSink, type HttpSink } from './http.js';
+import { kafkaSink, type KafkaSink } from './kafka.js';
 import { mqttSink, type MqttBridgeSink } from './mqtt.js';
+import { pgsqlSink, type PgsqlSink } from './pgsql.js';
 import { redisSink, type RedisSink } from './redis.js';
 import type { SinkStatus } from './resilience.js';
 import type { SinkOutput } from './template.js';
@@ -15,10 +18,14 @@ export * from './template.js';
 export * from './http.js';
 export * from './mqtt.js';
 export * from './redis.js';
+export * from './kafka.js';
+export * from './pgsql.js';
+export { SqlTemplate } from './sql-template.js';
+export * from './mqtt-source.js';
 export { parseConfig } from './config.js';
 
-export type ConnectorSink = HttpSink | MqttBridgeSink | RedisSink;
-export type SinkType = 'http' | 'mqtt' | 'redis';
+export type ConnectorSink = HttpSink | MqttBridgeSink | RedisSink | KafkaSink | PgsqlSink;
+export type SinkType = 'http' | 'mqtt' | 'redis' | 'kafka_producer' | 'pgsql';
 
 /** EMQX's shape: connectors by type and name, actions by type and name naming a connector. */
 export interface ConnectorsConfigInput {
@@ -40,6 +47,8 @@ const builders: Record<SinkType, (name: string, connector: unknown, action: unkn
   http: httpSink,
   mqtt: mqttSink,
   redis: redisSink,
+  kafka_producer: kafkaSink,
+  pgsql: pgsqlSink,
 };
 
 /** Build the enabled actions of a `connectors` config section; throws `ConfigError` on bad config. */
@@ -77,4 +86,4 @@ export function createSinks(config: ConnectorsConfigInput = {}, baseLog: Logger 
 
 /** What `send` accepts: @junction/rules' `RuleOutput`. */
 export type { SinkOutput };
-export { connectorsSections } from './sections.js';
+export { connectorsSections, sourcesSection } from './sections.js';

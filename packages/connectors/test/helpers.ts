@@ -1,6 +1,6 @@
 /** Test plumbing: free ports, a recording HTTP server, a remote Junction broker, redis-server. */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { BrokerCore, createAdapterContext } from '@junction/broker-core';
 import { defaultMqttOptions, tcpListenersFactory } from '@junction/mqtt';
 export { freePort, startRedis, type RedisServer } from '@junction/test-servers';
@@ -83,4 +83,55 @@ export async function startRemoteBroker(port = 0): Promise<RemoteBroker> {
 /** A rule output as @junction/rules hands it to a sink. */
 export function output(data: Record<string, unknown>, event: Record<string, unknown> = {}) {
   return { ruleId: 'r1', data, event };
+}
+
+export interface TcpProxy {
+  port: number;
+  /** Where new connections go. */
+  target: { host: string; port: number };
+  /** Refuse connections (close the listener and every piped connection). */
+  down(): Promise<void>;
+  /** Listen again on the same port. */
+  up(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A TCP forwarder on a fixed loopback port, to take a server "down" and back without moving it. */
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let server: NetServer | undefined;
+  const proxy: TcpProxy = {
+    port: 0,
+    target,
+    async up() {
+      const srv = createNetServer((client) => {
+        const upstream = connect(proxy.target.port, proxy.target.host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => {});
+          s.on('close', () => {
+            sockets.delete(s);
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(proxy.port, '127.0.0.1', () => resolve());
+      });
+      proxy.port = (srv.address() as AddressInfo).port;
+      server = srv;
+    },
+    async down() {
+      const srv = server;
+      server = undefined;
+      for (const s of sockets) s.destroy();
+      if (srv) await new Promise<void>((r) => srv.close(() => r()));
+    },
+    stop: () => proxy.down(),
+  };
+  await proxy.up();
+  return proxy;
 }

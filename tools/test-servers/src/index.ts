@@ -82,3 +82,7 @@ function killAndWait(proc: ChildProcess): Promise<void> {
     proc.kill('SIGTERM');
   });
 }
+
+export { startKafkaMock, buildKafkaMock, KafkaMockUnavailableError, type KafkaMock, type KafkaMockOptions } from './kafka.js';
+export { startPostgres, findPostgresBin, PostgresUnavailableError, type PostgresServer } from './postgres.js';
+export { startNatsCluster, natsServerBinary, type NatsCluster, type NatsServer } from './nats.js';
