@@ -20,6 +20,8 @@ export interface AdapterStats {
   readonly [counter: string]: number;
 }
 
+/** A running protocol adapter. It may also offer `ListenerControl` (stop and start single
+ * listeners at run time; every `ListenerGroup` does). */
 export interface Adapter {
   /** Bind; resolves with the listeners actually bound. */
   start(): Promise<ListenerInfo[]>;

@@ -8,16 +8,20 @@ import type { Metrics } from './metrics.js';
 export function authorize(hooks: Hooks, req: AuthzRequest, metrics: Metrics): boolean | Promise<boolean> {
   if (req.client.isSuperuser) return true;
   const chain = hooks.chain('client.authorize');
-  const count = (ok: boolean) => {
-    metrics.counters[ok ? 'authorization.allow' : 'authorization.deny']++;
-    return ok;
-  };
   for (let i = 0; i < chain.length; i++) {
     const r = chain[i]!(req);
-    if (r instanceof Promise) return continueAsync(r, chain, i, req).then(count);
-    if (r !== 'ignore') return count(r === 'allow');
+    if (r instanceof Promise) return continueAsync(r, chain, i, req).then((ok) => decided(hooks, req, metrics, ok));
+    if (r !== 'ignore') return decided(hooks, req, metrics, r === 'allow');
   }
+  // Nobody decided: allowed, not counted as an authorization.
+  if (hooks.has('client.check_authz_complete')) hooks.emit('client.check_authz_complete', req, 'allow', 'default');
   return true;
+}
+
+function decided(hooks: Hooks, req: AuthzRequest, metrics: Metrics, ok: boolean): boolean {
+  metrics.counters[ok ? 'authorization.allow' : 'authorization.deny']++;
+  if (hooks.has('client.check_authz_complete')) hooks.emit('client.check_authz_complete', req, ok ? 'allow' : 'deny', req.source ?? 'default');
+  return ok;
 }
 
 async function continueAsync(first: Promise<string>, chain: ReturnType<Hooks['chain']>, i: number, req: AuthzRequest): Promise<boolean> {

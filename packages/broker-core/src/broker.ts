@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import { defaultBrokerConfig, type BrokerConfig } from './config.js';
 import { isLoopback } from './config-types.js';
-import type { Broker, BrokerFeatures, CloseReason, ConnectInfo, DeliverySink, PublishOutcome, SubscribeResult, Subscription, Will } from './contract.js';
+import type { Broker, BrokerFeatures, CloseReason, ConnectInfo, DeliverySink, PublishOptions, PublishOutcome, SubscribeResult, Subscription, Will } from './contract.js';
 import { AuthenticationError, JunctionError, NotAuthorizedError, QuotaExceededError } from './errors.js';
 import { Hooks, type AuthzRequest, type ClientInfo } from './hooks.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -13,13 +13,15 @@ import { Outbox } from './session/outbox.js';
 import { SessionPersistence } from './session/persistence.js';
 import { rebuildSession } from './session/restore.js';
 import { Session } from './session/session.js';
-import type { SessionStore } from './store/session-store.js';
+import type { SessionStore, StoredDelivery } from './store/session-store.js';
 import { MemoryRetainedStore } from './store/memory-retained-store.js';
 import type { RetainedStore } from './store/retained-store.js';
 import { Router } from './router.js';
 import { isSysTopic, parseSubscriptionFilter, validateTopicFilter, validateTopicName } from './topic/validate.js';
 import { authorize } from './authz.js';
 import { EnhancedAuthRegistry } from './enhanced-auth.js';
+import type { ClusterLink, SessionSnapshot } from './cluster.js';
+import { exportSession, importSession } from './session/transfer.js';
 
 export interface BrokerOptions {
   /** Node name, as in `$SYS/brokers/{node}/…`. Default `junction@127.0.0.1`. */
@@ -58,6 +60,11 @@ export class BrokerCore implements Broker, ConnectionHost {
   private readonly self: Publisher;
   private connected = 0;
   private closing = false;
+  /** Cluster mode only (see `attachCluster`): the link and the local interest per filter/group. */
+  private cluster: ClusterLink | undefined;
+  private interest: Map<string, number> | undefined;
+
+  private retainedSweep: unknown;
 
   constructor(opts: BrokerOptions = {}) {
     this.nodeName = opts.nodeName ?? 'junction@127.0.0.1';
@@ -73,6 +80,26 @@ export class BrokerCore implements Broker, ConnectionHost {
     this.self = { clientId: '$broker', protocol: '$internal', node: this.nodeName };
     this.startedAt = this.clock.now();
     this.hooks.onListenerError = (hook, err) => this.log.error({ hook, err }, 'hook_listener_failed');
+    this.scheduleRetainedSweep();
+  }
+
+  /** Expired retained messages are never delivered; this removes them, freeing their storage. */
+  private scheduleRetainedSweep(): void {
+    const every = this.config.retained_msg_clear_interval;
+    if (!(every > 0) || this.closing) return;
+    this.retainedSweep = this.clock.setTimeout(() => {
+      this.retainedSweep = undefined;
+      this.retained.purgeExpired(this.clock.now()).then(
+        (n) => {
+          if (n > 0) this.log.debug({ count: n }, 'retained_expired_purged');
+          this.scheduleRetainedSweep();
+        },
+        (err: unknown) => {
+          this.log.error({ err }, 'retained_purge_failed');
+          this.scheduleRetainedSweep();
+        },
+      );
+    }, every);
   }
 
   get features(): BrokerFeatures {
@@ -106,9 +133,19 @@ export class BrokerCore implements Broker, ConnectionHost {
       peer: info.peer,
       listener: info.listener,
     };
-    await this.authenticate(info, client);
+    try {
+      await this.authenticate(info, client);
+    } catch (err) {
+      if (this.hooks.has('client.connack')) this.hooks.emit('client.connack', info, err instanceof JunctionError ? err.code : 'server_unavailable');
+      throw err;
+    }
 
     const clientId = info.clientId;
+    if (this.cluster) {
+      // Cluster-wide takeover: the client id may be connected, or its session held, elsewhere.
+      const moved = await this.cluster.claim(clientId, info.cleanStart);
+      if (moved && !info.cleanStart && !this.sessions.has(clientId)) this.adoptSession(moved, client);
+    }
     let session = this.sessions.get(clientId);
     if (session?.conn) {
       // [MQTT-3.1.4-3] the existing connection is closed; its will follows the usual rules.
@@ -143,6 +180,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     this.connected++;
     this.metrics.counters['client.connected']++;
     if (present) this.hooks.emit('session.resumed', client);
+    this.hooks.emit('client.connack', info, 'success');
     this.hooks.emit('client.connected', client, info);
     return conn;
   }
@@ -158,6 +196,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     if (info.authenticated) {
       client.isSuperuser = info.authenticated.isSuperuser;
       client.attrs = info.authenticated.attrs;
+      this.authnComplete(info, 'success', info.authenticated.isSuperuser === true, false);
       return;
     }
     for (const fn of this.hooks.chain('client.authenticate')) {
@@ -165,17 +204,27 @@ export class BrokerCore implements Broker, ConnectionHost {
       if (r.result === 'ignore') continue;
       if (r.result === 'deny') {
         this.metrics.counters['client.auth.failure']++;
+        this.authnComplete(info, r.reason, false, false);
         throw new AuthenticationError(r.reason, r.message ?? `client ${info.clientId} refused: ${r.reason}`);
       }
       client.isSuperuser = r.isSuperuser;
       client.attrs = r.attrs;
+      this.authnComplete(info, 'success', r.isSuperuser === true, false);
       return;
     }
     // No authenticator took a decision: the client is anonymous.
     const anon = this.config.allow_anonymous;
-    if (anon === true || (anon === 'loopback' && isLoopback(peerHost(info.peer)))) return;
+    if (anon === true || (anon === 'loopback' && isLoopback(peerHost(info.peer)))) {
+      this.authnComplete(info, 'success', false, true);
+      return;
+    }
     this.metrics.counters['client.auth.failure']++;
+    this.authnComplete(info, 'not_authorized', false, true);
     throw new AuthenticationError('not_authorized', `anonymous client ${info.clientId} refused from ${info.peer}`);
+  }
+
+  private authnComplete(info: ConnectInfo, reason: string, isSuperuser: boolean, isAnonymous: boolean): void {
+    if (this.hooks.has('client.check_authn_complete')) this.hooks.emit('client.check_authn_complete', info, { reason, isSuperuser, isAnonymous });
   }
 
   private expiryFor(info: ConnectInfo): number {
@@ -207,7 +256,7 @@ export class BrokerCore implements Broker, ConnectionHost {
         const verdict = await authorize(this.hooks, { client: s.client, action: 'subscribe', topic: sub.filter, qos: sub.qos }, this.metrics);
         if (!verdict) throw new NotAuthorizedError(`not authorized to subscribe to ${sub.filter}`);
         if (conn.closed) throw new JunctionError('session_closed', 'connection closed');
-        const isNew = this.router.index.add(filter, s, sub, group);
+        const isNew = this.indexAdd(filter, s, sub, group);
         s.subscriptions.set(sub.filter, { sub, filter, group });
         results.push({ ok: true, qos: sub.qos });
         this.hooks.emit('session.subscribed', s.client, sub);
@@ -244,7 +293,7 @@ export class BrokerCore implements Broker, ConnectionHost {
       const stored = s.subscriptions.get(f);
       if (!stored) return false;
       s.subscriptions.delete(f);
-      this.router.index.remove(stored.filter, s, stored.group);
+      this.indexRemove(stored.filter, s, stored.group);
       this.hooks.emit('session.unsubscribed', s.client, f);
       return true;
     });
@@ -257,7 +306,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     if (this.persist && s.expiryInterval > 0) this.persist.saveSession(s, disconnectedAt, s.willDueAt);
   }
 
-  publishFor(conn: Connection, req: PublishRequest): PublishOutcome | Promise<PublishOutcome> {
+  publishFor(conn: Connection, req: PublishRequest, opts?: PublishOptions): PublishOutcome | Promise<PublishOutcome> {
     const s = conn.session;
     validateTopicName(req.topic, { maxLevels: this.config.max_topic_levels });
     if (isSysTopic(req.topic)) throw new NotAuthorizedError('clients may not publish to $SYS topics');
@@ -277,12 +326,12 @@ export class BrokerCore implements Broker, ConnectionHost {
       if (verdict instanceof Promise) {
         return verdict.then((ok) => {
           if (!ok) return this.denyPublish(conn, req);
-          return this.accept(conn, req);
+          return this.accept(conn, req, opts?.pipeline === true);
         });
       }
       if (!verdict) return this.denyPublish(conn, req);
     }
-    return this.accept(conn, req);
+    return this.accept(conn, req, opts?.pipeline === true);
   }
 
   private denyPublish(conn: Connection, req: PublishRequest): never {
@@ -291,7 +340,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     throw new NotAuthorizedError(`not authorized to publish to ${req.topic}`);
   }
 
-  private accept(conn: Connection, req: PublishRequest): PublishOutcome | Promise<PublishOutcome> {
+  private accept(conn: Connection, req: PublishRequest, pipeline: boolean): PublishOutcome | Promise<PublishOutcome> {
     const s = conn.session;
     const persistent = this.persist !== undefined && s.expiryInterval > 0;
     if (req.qos === 2 && req.packetId !== undefined) {
@@ -305,6 +354,10 @@ export class BrokerCore implements Broker, ConnectionHost {
     const waits: Promise<unknown>[] = this.lastWrites.map((t) => this.persist!.durable(t));
     if (persistent && req.qos === 2) waits.push(this.persist!.durable(s));
     if (req.retain) waits.push(this.lastRetainWrite);
+    if (pipeline) {
+      outcome.durable = waits.length === 1 ? waits[0]!.then(noop) : Promise.all(waits).then(noop);
+      return outcome;
+    }
     return Promise.all(waits).then(() => outcome);
   }
 
@@ -421,7 +474,8 @@ export class BrokerCore implements Broker, ConnectionHost {
     s.willDueAt = undefined;
   }
 
-  private endSession(s: Session, why: 'expired' | 'discarded' | 'clean'): void {
+  /** `moved`: the session went to another node of the cluster, which now owns the client id. */
+  private endSession(s: Session, why: 'expired' | 'discarded' | 'clean', moved = false): void {
     if (s.ended) return;
     s.ended = true;
     this.cancelTimers(s);
@@ -430,7 +484,7 @@ export class BrokerCore implements Broker, ConnectionHost {
       s.pendingWill = undefined;
       this.publishWill(s, will);
     }
-    for (const stored of s.subscriptions.values()) this.router.index.remove(stored.filter, s, stored.group);
+    for (const stored of s.subscriptions.values()) this.indexRemove(stored.filter, s, stored.group);
     s.subscriptions.clear();
     for (const p of s.queue.clear()) this.outbox.drop(p.message, 'session_ended', s);
     s.inflight.clear();
@@ -438,6 +492,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
     if (why === 'discarded') this.hooks.emit('session.discarded', s.client);
     this.hooks.emit('session.terminated', s.clientId, why);
+    if (!moved) this.cluster?.released(s.clientId);
   }
 
   // ---------------------------------------------------------------- routing
@@ -476,7 +531,8 @@ export class BrokerCore implements Broker, ConnectionHost {
     }
     this.metrics.counters['messages.publish']++;
     if (msg.retain) this.storeRetained(msg);
-    const matched = this.router.route(msg);
+    let matched = this.router.route(msg);
+    if (this.cluster !== undefined && !isSysTopic(msg.topic)) matched += this.cluster.forward(msg);
     if (matched === 0) this.outbox.drop(msg, 'no_subscribers');
     if (this.persist) this.lastWrites = this.outbox.takeTouched();
     return matched;
@@ -508,6 +564,137 @@ export class BrokerCore implements Broker, ConnectionHost {
     else c['messages.qos2.received']++;
   }
 
+  // ---------------------------------------------------------------- cluster seam
+
+  /**
+   * Join a cluster: from now on the link hears about every change of this node's filter union and
+   * every local publish, and claims client ids on connect (see `ClusterLink`). Returns a function
+   * that detaches it. Without a link none of this runs.
+   */
+  attachCluster(link: ClusterLink): () => void {
+    if (this.cluster) throw new JunctionError('server_unavailable', 'a cluster link is already attached');
+    this.cluster = link;
+    this.interest = new Map();
+    this.router.remoteShared = true;
+    for (const s of this.sessions.values()) for (const st of s.subscriptions.values()) this.countInterest(st.filter, st.group, 1);
+    return () => {
+      if (this.cluster !== link) return;
+      this.cluster = undefined;
+      this.interest = undefined;
+      this.router.remoteShared = false;
+    };
+  }
+
+  /** A message from another node: to the local non-shared subscribers only (not forwarded, not
+   * stored as retained). Returns the number of local sessions it reached. */
+  deliverRemote(msg: Message): number {
+    const n = this.router.route(msg);
+    if (this.persist) this.outbox.takeTouched();
+    return n;
+  }
+
+  /** A message the cluster gave this node for the shared group `group` on the plain `filter`:
+   * to one local member. Returns false when the group has no member here. */
+  deliverShared(msg: Message, filter: string, group: string): boolean {
+    const ok = this.router.routeShared(msg, filter, group);
+    if (this.persist) this.outbox.takeTouched();
+    return ok;
+  }
+
+  /**
+   * Another node claimed `clientId`: disconnect it here with `takeover` (0x8E) and give up its
+   * session. With `resume`, returns the session (subscriptions, queued and in-flight messages)
+   * for the new node, and its delayed will is cancelled; otherwise the session ends here as
+   * `discarded` (a pending will is published).
+   */
+  handOver(clientId: string, resume: boolean): SessionSnapshot | undefined {
+    const s = this.sessions.get(clientId);
+    if (!s) return undefined;
+    const conn = s.conn as Connection | null;
+    if (conn) {
+      this.hooks.emit('session.takenover', s.client);
+      conn.kill('takeover');
+    }
+    if (s.ended) return undefined;
+    let snap: SessionSnapshot | undefined;
+    if (resume) {
+      this.cancelTimers(s);
+      s.pendingWill = undefined;
+      snap = exportSession(s, true);
+      s.queue.clear();
+      s.inflight.clear();
+    }
+    this.endSession(s, 'discarded', true);
+    return snap;
+  }
+
+  /** Client ids of the sessions this node holds (connected or not). */
+  sessionIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** The record of a live persistent session (subscriptions, expiry), for a cluster registry;
+   * `withDeliveries`: also a copy of its in-flight and queued messages, in order (kept here). */
+  sessionRecord(clientId: string, withDeliveries = false): SessionSnapshot | undefined {
+    const s = this.sessions.get(clientId);
+    if (!s || s.ended || s.expiryInterval === 0) return undefined;
+    return exportSession(s, withDeliveries);
+  }
+
+  /**
+   * Messages another node kept for a session this node now holds (a node restarted with its
+   * durable store hands back what it had queued for a session that moved meanwhile): offered to
+   * the session in order as new deliveries, sent at once when it is connected, else queued.
+   * Expired ones are dropped, and so are QoS 2 ones the client already acknowledged with PUBREC.
+   * Resolves false when this node holds no such session, true once they are queued (and durable,
+   * with a session store).
+   */
+  async appendMessages(clientId: string, deliveries: readonly StoredDelivery[]): Promise<boolean> {
+    const s = this.sessions.get(clientId);
+    if (!s || s.ended) return false;
+    const now = this.clock.now();
+    for (const d of deliveries) {
+      if (d.released) continue;
+      if (d.message.expiresAt !== undefined && d.message.expiresAt <= now) this.outbox.drop(d.message, 'expired', s);
+      else this.outbox.offer(s, d.message, d.qos, d.retain, d.subscriptionIds);
+    }
+    if (this.persist) {
+      this.outbox.takeTouched();
+      await this.persist.durable(s);
+    }
+    return true;
+  }
+
+  private adoptSession(snap: SessionSnapshot, client: ClientInfo): void {
+    const s = importSession(snap, client);
+    this.sessions.set(s.clientId, s);
+    for (const sub of snap.session.subscriptions) {
+      const { filter, group } = parseSubscriptionFilter(sub.filter);
+      this.indexAdd(filter, s, sub, group);
+      s.subscriptions.set(sub.filter, { sub, filter, group });
+    }
+  }
+
+  private indexAdd(filter: string, s: Session, sub: Subscription, group: string | undefined): boolean {
+    const isNew = this.router.index.add(filter, s, sub, group);
+    if (isNew && this.interest) this.countInterest(filter, group, 1);
+    return isNew;
+  }
+
+  private indexRemove(filter: string, s: Session, group: string | undefined): void {
+    if (this.router.index.remove(filter, s, group) && this.interest) this.countInterest(filter, group, -1);
+  }
+
+  /** Reference-count local subscribers per filter (and shared group); tell the link on 0 <-> 1. */
+  private countInterest(filter: string, group: string | undefined, delta: 1 | -1): void {
+    const key = group === undefined ? filter : `${group}\u0000${filter}`;
+    const n = (this.interest!.get(key) ?? 0) + delta;
+    if (n <= 0) this.interest!.delete(key);
+    else this.interest!.set(key, n);
+    if (delta === 1 && n === 1) this.cluster!.interestAdded(filter, group);
+    else if (delta === -1 && n === 0) this.cluster!.interestRemoved(filter, group);
+  }
+
   // ---------------------------------------------------------------- introspection and lifecycle
 
   stats(): { connections: number; sessions: number; subscriptions: number; retained: number } {
@@ -534,6 +721,7 @@ export class BrokerCore implements Broker, ConnectionHost {
   /** Close every connection with `server_shutdown` and end all sessions' timers. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.retainedSweep !== undefined) this.clock.clearTimeout(this.retainedSweep);
     for (const s of [...this.sessions.values()]) {
       (s.conn as Connection | null)?.kill('server_shutdown');
       this.cancelTimers(s);
@@ -558,7 +746,7 @@ export class BrokerCore implements Broker, ConnectionHost {
       this.sessions.set(s.clientId, s);
       for (const sub of stored.subscriptions) {
         const { filter, group } = parseSubscriptionFilter(sub.filter);
-        this.router.index.add(filter, s, sub, group);
+        this.indexAdd(filter, s, sub, group);
         s.subscriptions.set(sub.filter, { sub, filter, group });
       }
       n++;
@@ -584,3 +772,5 @@ function peerHost(peer: string): string {
 function asJunctionError(err: unknown): JunctionError {
   return err instanceof JunctionError ? err : new JunctionError('server_unavailable', String((err as Error)?.message ?? err), { cause: err });
 }
+
+function noop(): void {}

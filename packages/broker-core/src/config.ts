@@ -22,6 +22,10 @@ export const brokerConfigSchema = Type.Object(
     upgrade_qos: Type.Boolean({ default: false, description: 'Deliver at the subscription QoS even when the message was published at a lower one.' }),
     retain_available: Type.Boolean({ default: true, description: 'Accept retained messages.' }),
     max_retained_messages: Type.Integer({ default: 0, minimum: 0, description: 'Maximum retained messages kept; 0 means unlimited.' }),
+    retained_msg_clear_interval: Duration({
+      default: '5m',
+      description: "How often retained messages whose Message Expiry Interval passed are removed from the store, freeing their space (they are never delivered once expired either way); 0 turns the sweep off (EMQX's retainer.msg_clear_interval).",
+    }),
   },
   { additionalProperties: false },
 );
@@ -48,4 +52,5 @@ export const defaultBrokerConfig: BrokerConfig = {
   upgrade_qos: false,
   retain_available: true,
   max_retained_messages: 0,
+  retained_msg_clear_interval: 300_000,
 };

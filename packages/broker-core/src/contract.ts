@@ -34,8 +34,9 @@ export interface ConnectInfo {
   will?: Will;
   /** How many QoS 1/2 deliveries may be unacknowledged at once (MQTT 5 Receive Maximum). */
   receiveMaximum?: number;
-  /** Verified TLS client certificate, when there is one. */
-  peerCert?: { subject?: string; commonName?: string };
+  /** Verified TLS client certificate, when there is one. `subjectAltName` as Node prints it
+   * (`DNS:a.example, email:b@example`); TLS adapters pass @junction/tls's `PeerCertInfo`. */
+  peerCert?: { subject?: string; commonName?: string; subjectAltName?: string };
   /** MQTT 5 enhanced authentication. */
   authMethod?: string;
   authData?: Buffer;
@@ -105,6 +106,20 @@ export interface PublishOutcome {
   matched: number;
   /** True when a QoS 2 PUBLISH repeated a packet id already received: not routed again. */
   duplicate?: boolean;
+  /**
+   * Only with `{ pipeline: true }`: resolves once every store write this publish caused is
+   * durable. A QoS 1/2 PUBLISH may be acknowledged only after it; absent: at once.
+   */
+  durable?: Promise<void>;
+}
+
+export interface PublishOptions {
+  /**
+   * Return as soon as the message is routed, with `durable` in the outcome, instead of a promise
+   * that resolves once it is durable: the connection can go on reading (later messages join the
+   * same group commit) while acknowledgements wait for `durable`, in order.
+   */
+  pipeline?: boolean;
 }
 
 export interface SessionHandle {
@@ -118,10 +133,12 @@ export interface SessionHandle {
   /** Unsubscribe; per filter, whether a subscription existed. */
   unsubscribe(filters: string[]): Promise<boolean[]>;
   /**
-   * Publish. Synchronous (no promise) unless an interceptor is asynchronous; resolves once the bus
-   * accepted the message: that is when QoS 1/2 may be acknowledged. Throws `JunctionError`.
+   * Publish. Synchronous (no promise) unless an interceptor is asynchronous or, without
+   * `pipeline`, the message must first be durable; resolves once the bus accepted the message:
+   * that is when QoS 1/2 may be acknowledged (with `pipeline`: once `outcome.durable` resolved).
+   * Throws `JunctionError`.
    */
-  publish(req: PublishRequest): PublishOutcome | Promise<PublishOutcome>;
+  publish(req: PublishRequest, opts?: PublishOptions): PublishOutcome | Promise<PublishOutcome>;
   /** QoS 2 inbound: PUBREL received; returns false if the packet id was unknown. */
   release(packetId: number): boolean;
   /** The client acknowledged a delivery (PUBACK, PUBREC or PUBCOMP). Returns false if unknown. */

@@ -27,8 +27,18 @@ export interface AuthzRequest {
   topic: string;
   qos: 0 | 1 | 2;
   retain?: boolean;
+  /** Set by the interceptor that decided: which of its sources did (`file`, `cache`, ...). */
+  source?: string;
 }
 export type AuthzResult = 'allow' | 'deny' | 'ignore';
+
+/** How an authentication ended, for `client.check_authn_complete`. */
+export interface AuthnOutcome {
+  /** `success`, or the refusal's reason (`not_authorized`, `bad_username_or_password`, ...). */
+  reason: string;
+  isSuperuser: boolean;
+  isAnonymous: boolean;
+}
 
 export type DropReason = 'no_subscribers' | 'queue_full' | 'expired' | 'not_authorized' | 'too_large' | 'denied_by_hook' | 'session_ended';
 
@@ -49,7 +59,13 @@ export interface InterceptorMap {
 export interface NotificationMap {
   'client.connected': (client: ClientInfo, info: ConnectInfo) => void;
   'client.disconnected': (client: ClientInfo, reason: CloseReason) => void;
+  /** The CONNECT was answered: `success`, or the refusal's reason. */
   'client.connack': (info: ConnectInfo, result: 'success' | string) => void;
+  /** The authentication chain decided (not for clients refused earlier, e.g. banned). */
+  'client.check_authn_complete': (info: ConnectInfo, outcome: AuthnOutcome) => void;
+  /** An authorization check decided (superusers skip authorization). `source` as set by the
+   * deciding interceptor; `default` when none decided. */
+  'client.check_authz_complete': (req: AuthzRequest, result: 'allow' | 'deny', source: string) => void;
   'session.created': (client: ClientInfo) => void;
   'session.resumed': (client: ClientInfo) => void;
   'session.takenover': (client: ClientInfo) => void;
@@ -80,6 +96,8 @@ export class Hooks {
     'client.connected': [],
     'client.disconnected': [],
     'client.connack': [],
+    'client.check_authn_complete': [],
+    'client.check_authz_complete': [],
     'session.created': [],
     'session.resumed': [],
     'session.takenover': [],

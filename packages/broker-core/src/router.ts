@@ -27,6 +27,9 @@ export class Router implements MatchVisitor<Session> {
   private batch!: Batch;
   private depth = 0;
   private readonly batches: Batch[] = [];
+  /** Set when a cluster link is attached: shared groups are served through `routeShared`, by
+   * whichever node the cluster picks, so `route` leaves them out. */
+  remoteShared = false;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -78,8 +81,29 @@ export class Router implements MatchVisitor<Session> {
   }
 
   shared(g: SharedGroup<Session>): void {
+    if (this.remoteShared) return;
     const s = this.pick(g);
     if (s) this.add(s, g.options.get(s)!);
+  }
+
+  /** Deliver to one member of the shared group `group` on the plain `filter` (cluster mode);
+   * returns false when this node has no such group. */
+  routeShared(msg: Message, filter: string, group: string): boolean {
+    const g = this.index.sharedGroup(filter, group);
+    if (!g) return false;
+    const outer = this.msg;
+    this.msg = msg;
+    const s = this.pick(g);
+    this.msg = outer;
+    if (!s) return false;
+    const o = g.options.get(s)!;
+    const qos = (this.config.upgrade_qos ? Math.max(o.qos, msg.qos) : Math.min(o.qos, msg.qos)) as QoS;
+    try {
+      this.outbox.offer(s, msg, qos, msg.retain && o.retainAsPublished === true, o.subscriptionId ? [o.subscriptionId] : undefined);
+    } catch (err) {
+      this.onSinkError(s.clientId, err);
+    }
+    return true;
   }
 
   private add(s: Session, o: SubscriptionOptions): void {

@@ -34,34 +34,56 @@ describe('durable sessions (write-through to the session store)', () => {
     ]);
   });
 
-  it('acknowledges a QoS 1 publish only once every persistent target has it stored', async () => {
-    const writes: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    class SlowStore extends MemorySessionStore {
-      override async enqueue(clientId: string, d: Parameters<MemorySessionStore['enqueue']>[1]) {
-        await gate;
-        writes.push(`${clientId}:${d.message.payload}`);
-        return super.enqueue(clientId, d);
+  // The store's writes become durable only when the test opens the gate: with `append` (writes
+  // pipelined, the core does not wait between them) and without (each write waits for the last).
+  for (const mode of ['pipelined', 'chained'] as const) {
+    it(`acknowledges a QoS 1 publish only once every persistent target has it stored (${mode})`, async () => {
+      const writes: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      class SlowStore extends MemorySessionStore {
+        constructor() {
+          super();
+          // A store without `append`: the core chains its writes.
+          if (mode === 'chained') Object.defineProperty(this, 'append', { value: undefined });
+        }
+        override async enqueue(clientId: string, d: Parameters<MemorySessionStore['enqueue']>[1]) {
+          await gate;
+          writes.push(`${clientId}:${d.message.payload}`);
+          return super.enqueue(clientId, d);
+        }
+        override append(clientId: string, d: Parameters<MemorySessionStore['enqueue']>[1]) {
+          const { seq } = super.append(clientId, d);
+          return { seq, durable: gate.then(() => void writes.push(`${clientId}:${d.message.payload}`)) };
+        }
       }
-    }
-    const { broker } = boot(new SlowStore());
-    const sub = await connect(broker, 'sub', persistent);
-    await sub.handle.subscribe([{ filter: 't', qos: 1 }]);
-    sub.handle.close('connection_lost');
-    const pub = await connect(broker, 'pub');
-    const r = pub.handle.publish(msg('t', 'm', { qos: 1 }));
-    expect(r).toBeInstanceOf(Promise);
-    let acked = false;
-    void (r as Promise<unknown>).then(() => (acked = true));
-    await new Promise((res) => setImmediate(res));
-    expect(acked).toBe(false);
-    release();
-    await r;
-    expect(writes).toEqual(['sub:m']);
-    // QoS 0 and clean sessions never wait.
-    expect(pub.handle.publish(msg('t', 'q0'))).toEqual({ matched: 1 });
-  });
+      const { broker } = boot(new SlowStore());
+      const sub = await connect(broker, 'sub', persistent);
+      await sub.handle.subscribe([{ filter: 't', qos: 1 }]);
+      sub.handle.close('connection_lost');
+      const pub = await connect(broker, 'pub');
+      const r = pub.handle.publish(msg('t', 'm', { qos: 1 }));
+      expect(r).toBeInstanceOf(Promise);
+      let acked = false;
+      void (r as Promise<unknown>).then(() => (acked = true));
+      // Pipelined: the outcome comes at once, with the durability to wait for.
+      const piped = pub.handle.publish(msg('t', 'p', { qos: 1 }), { pipeline: true });
+      expect(piped).not.toBeInstanceOf(Promise);
+      const durable = (piped as { durable?: Promise<void> }).durable;
+      expect(durable).toBeInstanceOf(Promise);
+      let pipedDurable = false;
+      void durable!.then(() => (pipedDurable = true));
+      await new Promise((res) => setImmediate(res));
+      expect(acked).toBe(false);
+      expect(pipedDurable).toBe(false);
+      release();
+      await r;
+      await durable;
+      expect(writes).toEqual(['sub:m', 'sub:p']);
+      // QoS 0 and clean sessions never wait.
+      expect(pub.handle.publish(msg('t', 'q0'))).toEqual({ matched: 1 });
+    });
+  }
 
   it('resends in-flight messages with DUP and PUBRELs after a restart, and keeps QoS 2 receive state', async () => {
     const store = new MemorySessionStore();

@@ -133,6 +133,28 @@ describe('retained messages', () => {
     await tick();
     expect(a.sink.deliveries).toHaveLength(0);
   });
+
+  it('sweeps expired retained messages out of the store every retained_msg_clear_interval', async () => {
+    const { broker, clock } = newBroker({ config: { retained_msg_clear_interval: 60_000 } });
+    broker.publish(msg('r/short', 'v', { retain: true, properties: { messageExpiryInterval: 5 } }));
+    broker.publish(msg('r/long', 'v', { retain: true, properties: { messageExpiryInterval: 3600 } }));
+    broker.publish(msg('r/forever', 'v', { retain: true }));
+    await tick();
+    expect(await broker.retained.count()).toBe(3);
+    clock.advance(59_000);
+    await tick();
+    expect(await broker.retained.count()).toBe(3);
+    clock.advance(1_000);
+    await tick();
+    expect(await broker.retained.count()).toBe(2);
+    // The sweep re-arms itself once it is done.
+    clock.advance(3_600_000);
+    await tick();
+    clock.advance(60_000);
+    await tick();
+    expect(await broker.retained.count()).toBe(1);
+    await broker.close();
+  });
 });
 
 describe('re-entrant routing', () => {

@@ -1,4 +1,4 @@
-import type { CloseReason, ConnectInfo, DeliverySink, PublishOutcome, SessionHandle, SubscribeResult, Subscription } from '../contract.js';
+import type { CloseReason, ConnectInfo, DeliverySink, PublishOptions, PublishOutcome, SessionHandle, SubscribeResult, Subscription } from '../contract.js';
 import { SessionClosedError } from '../errors.js';
 import type { PublishRequest, Publisher } from '../message.js';
 import type { Attached, Session } from './session.js';
@@ -9,7 +9,7 @@ export interface ConnectionHost {
   readonly keepaliveMultiplier: number;
   subscribeFor(conn: Connection, subs: Subscription[]): Promise<SubscribeResult[]>;
   unsubscribeFor(conn: Connection, filters: string[]): Promise<boolean[]>;
-  publishFor(conn: Connection, req: PublishRequest): PublishOutcome | Promise<PublishOutcome>;
+  publishFor(conn: Connection, req: PublishRequest, opts?: PublishOptions): PublishOutcome | Promise<PublishOutcome>;
   releaseFor(conn: Connection, packetId: number): boolean;
   ackFor(conn: Connection, packetId: number, kind: 'puback' | 'pubrec' | 'pubcomp'): boolean;
   readyFor(conn: Connection): void;
@@ -62,9 +62,9 @@ export class Connection implements SessionHandle, Attached {
     return this.host.unsubscribeFor(this, filters);
   }
 
-  publish(req: PublishRequest): PublishOutcome | Promise<PublishOutcome> {
+  publish(req: PublishRequest, opts?: PublishOptions): PublishOutcome | Promise<PublishOutcome> {
     if (this.closed) throw new SessionClosedError();
-    return this.host.publishFor(this, req);
+    return this.host.publishFor(this, req, opts);
   }
 
   release(packetId: number): boolean {

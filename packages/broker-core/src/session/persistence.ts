@@ -9,23 +9,53 @@ export interface StoredRef {
 
 /**
  * Writes the state of persistent sessions (session expiry > 0) through to a SessionStore, in
- * order per session: every write of a session waits for the previous one, so a later write can
- * use the sequence number an earlier enqueue was given. `durable(s)` resolves once everything
- * written for the session so far is stored: the broker acknowledges QoS 1/2 publishes after it.
+ * order per session. `durable(s)` resolves once everything written for the session so far is
+ * stored: the broker acknowledges QoS 1/2 publishes after it.
+ *
+ * With a store that has `append` (writes applied in call order, sequence numbers known at once),
+ * each write is issued as it happens, and many messages share one commit. Otherwise every write of
+ * a session waits for the previous one, so a later write can use the sequence number an earlier
+ * enqueue was given.
  */
 export class SessionPersistence {
+  private readonly pipelined: boolean;
+
   constructor(
     readonly store: SessionStore,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.pipelined = typeof store.append === 'function';
+  }
+
+  private readonly failed = (err: unknown, s: Session): void => this.log.error({ err, clientId: s.clientId }, 'session_store_write_failed');
 
   private run(s: Session, op: () => Promise<unknown>): Promise<void> {
+    if (this.pipelined) {
+      let done: Promise<unknown>;
+      try {
+        done = op();
+      } catch (err) {
+        done = Promise.reject(err);
+      }
+      return this.track(s, done);
+    }
     const next = s.persistChain.then(op).then(
       () => undefined,
-      (err) => this.log.error({ err, clientId: s.clientId }, 'session_store_write_failed'),
+      (err) => this.failed(err, s),
     );
     s.persistChain = next;
     return next;
+  }
+
+  /** Pipelined: the session is durable once this write and every earlier one are. */
+  private track(s: Session, done: Promise<unknown>): Promise<void> {
+    const settled = done.then(
+      () => undefined,
+      (err) => this.failed(err, s),
+    );
+    const prev = s.persistChain;
+    s.persistChain = prev.then(() => settled);
+    return settled;
   }
 
   /** The session record: subscriptions, expiry, disconnect time, a pending will. */
@@ -52,6 +82,16 @@ export class SessionPersistence {
   queued(s: Session, p: Pending): void {
     const ref: StoredRef = { seq: 0 };
     (p as { ref?: StoredRef }).ref = ref;
+    if (this.pipelined) {
+      try {
+        const { seq, durable } = this.store.append!(s.clientId, toStored(p));
+        ref.seq = seq;
+        void this.track(s, durable);
+      } catch (err) {
+        this.failed(err, s);
+      }
+      return;
+    }
     void this.run(s, async () => {
       ref.seq = await this.store.enqueue(s.clientId, toStored(p));
     });

@@ -34,6 +34,10 @@ export interface Attached {
   paused: boolean;
 }
 
+/** The start of every session's store-write chain: one settled promise, shared (sessions that
+ * never write, e.g. clean ones, allocate none). */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /**
  * Per client id state that outlives connections: subscriptions, the outgoing inflight window,
  * the queue, and inbound QoS 2 packet ids. Protocol-neutral.
@@ -60,7 +64,7 @@ export class Session {
   /** The session store holds a record of this session. */
   stored = false;
   /** Tail of this session's store writes (see SessionPersistence). */
-  persistChain: Promise<void> = Promise.resolve();
+  persistChain: Promise<void> = SETTLED;
   private nextPacketId = 1;
 
   // Routing scratch state: one publish visits a session once even when several of its filters match.

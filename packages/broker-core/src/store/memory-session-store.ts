@@ -76,12 +76,17 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async enqueue(clientId: string, d: Omit<StoredDelivery, 'seq'>): Promise<number> {
+    return this.append(clientId, d).seq;
+  }
+
+  /** Applied at once, as every write here: the sequence number is known on return. */
+  append(clientId: string, d: Omit<StoredDelivery, 'seq'>): { seq: number; durable: Promise<void> } {
     const state = this.#state(clientId);
     const seq = state.nextSeq++;
     const stored = cloneDelivery({ ...d, seq });
     if (stored.packetId !== undefined) this.#bind(state, stored.packetId, seq);
     state.deliveries.set(seq, stored);
-    return seq;
+    return { seq, durable: Promise.resolve() };
   }
 
   async markInflight(clientId: string, seq: number, packetId: number): Promise<void> {

@@ -18,6 +18,23 @@ export interface RecordStore {
   /** Remove every record of a namespace; resolves how many there were. */
   clear(namespace: string): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Optional change feed, for stores shared by several nodes or processes (the cluster's): `fn`
+   * is called for every change of `namespace` made by ANOTHER store instance (another node),
+   * never for this instance's own `put`/`delete`/`clear`, so an owner can apply it to its
+   * in-memory view without writing it back. `value` undefined: the record was deleted. Changes
+   * of one key arrive in the store's order; only the latest state of a key may be delivered
+   * when several changes come at once. Changes made after this call are delivered; register it
+   * before `list` and apply what arrives during the load afterwards to miss none. Returns a
+   * function that stops the feed. Stores without other writers (memory, LMDB) leave it out.
+   */
+  watch?(namespace: string, fn: (change: RecordChange) => void): () => void;
+}
+
+/** A record changed by another node: its new value, or undefined when it was deleted. */
+export interface RecordChange {
+  readonly key: string;
+  readonly value: unknown;
 }
 
 export interface StoredRecord {

@@ -43,6 +43,15 @@ export interface SessionStore {
 
   /** Append an outgoing message; resolves with the assigned sequence number. */
   enqueue(clientId: string, d: Omit<StoredDelivery, 'seq'>): Promise<number>;
+  /**
+   * Optional, for stores that apply every write in call order as it is called (an in-memory
+   * index updated at once, commits in call order): `enqueue` that returns the sequence number at
+   * once, with `durable` resolving as `enqueue` would; throws as `enqueue` rejects. A store that
+   * has it promises that each write's promise resolves only once every earlier write is durable
+   * too, so the broker issues the writes of a session without waiting for each other (one
+   * group commit carries many messages) instead of one after the other.
+   */
+  append?(clientId: string, d: Omit<StoredDelivery, 'seq'>): { seq: number; durable: Promise<void> };
   /** Mark a delivery as sent under a packet id, or as released (QoS 2 PUBREC). */
   markInflight(clientId: string, seq: number, packetId: number): Promise<void>;
   markReleased(clientId: string, packetId: number): Promise<void>;

@@ -103,6 +103,16 @@ export class SubscriptionIndex<S> {
     return removed;
   }
 
+  /** The shared group `group` on exactly the plain filter `filter`, if it has members. */
+  sharedGroup(filter: string, group: string): SharedGroup<S> | undefined {
+    let node: Node<S> | undefined = this.root;
+    for (const level of filter.split('/')) {
+      node = node.children?.get(level);
+      if (!node) return undefined;
+    }
+    return node.shared?.get(group);
+  }
+
   /** Visit every subscription matching a topic name. Shared groups are reported once each. */
   match(topic: string, visitor: MatchVisitor<S>): void {
     const levels = topic.split('/');

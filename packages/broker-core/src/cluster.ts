@@ -1,0 +1,48 @@
+import type { Message } from './message.js';
+import type { StoredDelivery, StoredSession } from './store/session-store.js';
+
+/**
+ * A session as one node hands it to another on a takeover: the record (subscriptions, expiry)
+ * and its outgoing messages, in order (in-flight ones carry their packet id and are resent with
+ * DUP; the others are queued). A delayed will is not carried: resuming the session cancels it.
+ */
+export interface SessionSnapshot {
+  readonly session: StoredSession;
+  readonly deliveries: readonly StoredDelivery[];
+}
+
+/**
+ * The seam between the core and a cluster plugin (`BrokerCore.attachCluster`). The core calls
+ * these; with no link attached none of them runs and single-node routing is unchanged.
+ *
+ * Routing contract, once a link is attached:
+ * - the core still delivers every local publish to the local non-shared subscribers itself;
+ * - the core no longer picks shared-subscription members itself: `forward` receives every local
+ *   publish, and the link hands each shared group's copy to exactly one node (this one included)
+ *   through `BrokerCore.deliverShared`;
+ * - messages from other nodes come in through `BrokerCore.deliverRemote` (local non-shared
+ *   subscribers only; never forwarded again, never stored as retained again).
+ */
+export interface ClusterLink {
+  /**
+   * The node's union of subscription filters gained `filter` (`group` undefined) or the shared
+   * group `group` on `filter` got its first local member. Filters are plain (no `$share/`).
+   */
+  interestAdded(filter: string, group: string | undefined): void;
+  /** The last local subscriber of `filter` (or the last member of `group` on it) is gone. */
+  interestRemoved(filter: string, group: string | undefined): void;
+  /**
+   * A message accepted on this node (after the `message.publish` hooks and authorization), once.
+   * `$SYS/` topics stay on their node and are not passed. Returns the number of remote matches
+   * to report in `PublishOutcome.matched` (a link that cannot know returns 1).
+   */
+  forward(msg: Message): number;
+  /**
+   * Called by `open()` after authentication, before the local session lookup: make this node the
+   * owner of the client id cluster-wide, disconnecting it elsewhere (0x8E). Resolves with the
+   * session moved from the previous node when the client resumes one (`cleanStart` false).
+   */
+  claim(clientId: string, cleanStart: boolean): Promise<SessionSnapshot | undefined>;
+  /** A session ended on this node (clean disconnect, expiry, discarded), not moved elsewhere. */
+  released(clientId: string): void;
+}
