@@ -1,0 +1,12 @@
+export * from './config.js';
+export { TlsConfigError } from './errors.js';
+export { TlsContextManager, type PeerCheck, type PeerRefusal, type TlsContextManagerOptions } from './context-manager.js';
+export { peerCertIdentity, peerCertInfo, parseSubjectAltName, verifiedPeerCert, type PeerCertAs, type PeerCertInfo } from './identity.js';
+export { CrlStore, parseCrl, parseCrls, crlSignedBy, type Crl, type RevocationStatus } from './crl.js';
+export { OcspStapler, ocspRequest, parseOcspResponse, OcspResponseError, type OcspAnswer, type OcspCertStatus } from './ocsp.js';
+export { parsePskFile, PSK_CIPHERS } from './psk.js';
+export { secureContextOptions, readMaterial } from './material.js';
+export { crlDistributionPoints, ocspUrls, certificatesOf } from './x509.js';
+export { DerError } from './der.js';
+export { TlsFetchError } from './http.js';
+export { silentLogger, type TlsLogger } from './logger.js';
