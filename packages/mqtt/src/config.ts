@@ -1,5 +1,14 @@
-import { Bind, Bytes, Duration } from '@junction/broker-core';
+import { Bind, Bytes, Duration, RateLimit } from '@junction/broker-core';
 import { Type, type Static } from '@sinclair/typebox';
+import { sslOptionsSchema, type SslOptions } from '@junction/tls';
+
+/** EMQX's `peer_cert_as_username` / `peer_cert_as_clientid` (`san`: Junction). */
+function PeerCertAs(what: string) {
+  return Type.Union([Type.Literal('disabled'), Type.Literal('cn'), Type.Literal('dn'), Type.Literal('san'), Type.Literal('md5')], {
+    default: 'disabled',
+    description: `TLS listeners: take the ${what} from the verified client certificate instead of CONNECT: \`cn\` (common name), \`dn\` (subject DN), \`san\` (first DNS, email or URI subject alternative name), \`md5\` (hex MD5 of the DER certificate).`,
+  });
+}
 
 /** Wire-level MQTT settings (EMQX's `mqtt` section, the protocol half). */
 export const mqttOptionsSchema = Type.Object(
@@ -12,6 +21,8 @@ export const mqttOptionsSchema = Type.Object(
     idle_timeout: Duration({ default: '15s', description: 'Close connections that send no CONNECT within this time.' }),
     send_timeout: Duration({ default: '15s', description: 'Close a connection whose socket stays full this long (a frozen subscriber never stalls others).' }),
     response_information: Type.String({ default: '', description: 'MQTT 5 Response Information returned when a client requests it (empty: none).' }),
+    peer_cert_as_username: Type.Optional(PeerCertAs('user name')),
+    peer_cert_as_clientid: Type.Optional(PeerCertAs('client identifier')),
   },
   { additionalProperties: false },
 );
@@ -33,7 +44,21 @@ const common = {
   bind: Bind({ description: 'Address to listen on, `host:port`. Loopback only unless you open it on purpose.' }),
   max_connections: Type.Integer({ default: 1_000_000, minimum: 1, description: 'Connections accepted at once on this listener.' }),
   mountpoint: Type.String({ default: '', description: 'Prefix added to every topic of this listener\'s clients; may use ${clientid} and ${username}.' }),
+  ...listenerLimits(),
 };
+
+/**
+ * EMQX's listener limiters, shared by every MQTT listener type (tcp, ssl, ws, wss). Over
+ * `max_conn_rate`, new connections wait unread; over `messages_rate` or `bytes_rate`, the
+ * client's socket is not read until its budget refills (back-pressure, nothing is dropped).
+ */
+export function listenerLimits() {
+  return {
+    max_conn_rate: Type.Optional(RateLimit({ description: 'New connections accepted per period on this listener, e.g. `1000/s`; more wait, unread, until the rate allows them (at most 511 wait; more are closed). Absent, `infinity` or 0: no limit.' })),
+    messages_rate: Type.Optional(RateLimit({ description: 'PUBLISH packets each client may send per period, e.g. `1000/s`, with a burst of one period\'s worth; beyond it the client\'s connection is not read until the budget refills. Absent, `infinity` or 0: no limit.' })),
+    bytes_rate: Type.Optional(RateLimit({ description: 'Bytes each client may send per period, e.g. `1MB/s` (1KB = 1024 bytes), with a burst of one period\'s worth; beyond it the client\'s connection is not read until the budget refills. Absent, `infinity` or 0: no limit.' })),
+  };
+}
 
 export const tcpListenerSchema = Type.Object(
   { ...common, bind: Bind({ default: '127.0.0.1:1883', description: common.bind.description }) },
@@ -41,19 +66,8 @@ export const tcpListenerSchema = Type.Object(
 );
 export type TcpListenerConfig = Static<typeof tcpListenerSchema>;
 
-export const sslOptionsSchema = Type.Object(
-  {
-    certfile: Type.String({ description: 'PEM server certificate (chain) file.' }),
-    keyfile: Type.String({ description: 'PEM private key file.' }),
-    cacertfile: Type.Optional(Type.String({ description: 'PEM CA bundle used to verify client certificates.' })),
-    verify: Type.Union([Type.Literal('verify_none'), Type.Literal('verify_peer')], { default: 'verify_none', description: 'verify_peer asks clients for a certificate signed by cacertfile.' }),
-    fail_if_no_peer_cert: Type.Boolean({ default: false, description: 'With verify_peer: refuse clients without a certificate.' }),
-    versions: Type.Array(Type.Union([Type.Literal('tlsv1.2'), Type.Literal('tlsv1.3')]), { default: ['tlsv1.3', 'tlsv1.2'], description: 'TLS versions accepted.' }),
-    ciphers: Type.Optional(Type.String({ description: 'OpenSSL cipher list for TLS 1.2.' })),
-  },
-  { additionalProperties: false },
-);
-export type SslOptions = Static<typeof sslOptionsSchema>;
+/** `ssl_options`: EMQX's shape, shared by every TLS listener (see @junction/tls). */
+export { sslOptionsSchema, type SslOptions };
 
 export const sslListenerSchema = Type.Object(
   { ...common, bind: Bind({ default: '127.0.0.1:8883', description: common.bind.description }), ssl_options: sslOptionsSchema },

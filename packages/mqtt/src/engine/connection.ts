@@ -3,10 +3,13 @@ import type { Broker, CloseReason, Delivery, DeliverySink, Logger, Metrics, Sess
 import mqtt, { type IAuthPacket, type Packet } from 'mqtt-packet';
 import type { MqttOptions } from '../config.js';
 import { disconnectCodeFor, RC } from '../reason-codes.js';
+import { ClientLimiter, type ClientLimits } from './client-limiter.js';
 import { encodeDelivery } from './encode-delivery.js';
+import { createParser } from './lean-parser.js';
 import { validatePacket } from './validate-packet.js';
 import { handlers } from './handlers/index.js';
 import type { InboundAliases, OutboundAliases } from './topic-alias.js';
+import type { AckOrder } from './ack-order.js';
 
 /** Everything a connection needs from its listener. */
 export interface EngineContext {
@@ -17,6 +20,8 @@ export interface EngineContext {
   readonly topics: TopicMapper;
   /** e.g. `tcp:default`. */
   readonly listener: string;
+  /** Per-client `messages_rate` / `bytes_rate` of the listener; absent: none. */
+  readonly limits?: ClientLimits;
 }
 
 /** Details of the transport the engine does not learn from the byte stream. */
@@ -41,6 +46,8 @@ export class MqttConnection implements DeliverySink {
   /** Client's Maximum Packet Size (MQTT 5), 0 for none. */
   maxOutgoingPacket = 0;
   inAliases: InboundAliases | undefined;
+  /** Created when a QoS 1/2 acknowledgement first has to wait for the durable store. */
+  acks: AckOrder | undefined;
   outAliases: OutboundAliases | undefined;
   /** Session expiry requested in CONNECT, for the DISCONNECT rule [MQTT-3.14.2-2]. */
   connectExpiry = 0;
@@ -56,7 +63,7 @@ export class MqttConnection implements DeliverySink {
   /** The enhanced authentication method of this connection (MQTT 5), if any. */
   authMethod: string | undefined;
   private authWaiter: ((p: IAuthPacket) => void) | undefined;
-  private readonly parser = mqtt.parser();
+  private readonly parser = createParser();
   private busy = false;
   /** Packets, or protocol errors, that arrived while an asynchronous step ran: kept in order. */
   private readonly backlog: (Packet | Violation)[] = [];
@@ -64,6 +71,8 @@ export class MqttConnection implements DeliverySink {
   private drainTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private genOpts: { protocolVersion: number } = { protocolVersion: 4 };
+  /** `messages_rate` / `bytes_rate`: undefined when the listener sets neither. */
+  readonly limiter: ClientLimiter | undefined;
 
   constructor(
     readonly stream: Duplex,
@@ -71,6 +80,7 @@ export class MqttConnection implements DeliverySink {
     readonly transport: TransportInfo,
   ) {
     this.log = ctx.log;
+    this.limiter = ClientLimiter.create(ctx.limits);
     ctx.metrics.counters['connections.accepted']++;
     this.parser.on('packet', (p: Packet) => this.onPacket(p));
     this.parser.on('error', (err: Error) => this.onParseError(err));
@@ -97,6 +107,23 @@ export class MqttConnection implements DeliverySink {
     if (!this.closed && pending >= 0 && packetSize(pending) > this.ctx.options.max_packet_size) {
       this.violation({ code: RC.PACKET_TOO_LARGE, reason: 'packet too large' });
     }
+    if (this.limiter !== undefined && !this.closed) this.throttle(this.limiter, chunk.length);
+  }
+
+  /** Over `messages_rate` or `bytes_rate`: stop reading until the budget refills. */
+  private throttle(limiter: ClientLimiter, bytes: number): void {
+    const wait = limiter.charge(bytes);
+    if (wait === 0 || limiter.paused) return;
+    this.log.debug({ clientId: this.clientId, peer: this.transport.peer, pause_ms: wait }, 'client_rate_limited');
+    this.stream.pause();
+    limiter.pause(
+      wait,
+      // Time spent paused by us is not the client's silence (keepalive).
+      () => this.handle?.touch(),
+      () => {
+        if (!this.closed && !this.busy) this.stream.resume();
+      },
+    );
   }
 
   private onPacket(p: Packet): void {
@@ -106,6 +133,7 @@ export class MqttConnection implements DeliverySink {
     if (p.length !== undefined && packetSize(p.length) > this.ctx.options.max_packet_size) {
       return this.violation({ code: RC.PACKET_TOO_LARGE, reason: 'packet too large' });
     }
+    if (this.limiter !== undefined && p.cmd === 'publish') this.limiter.publishes++;
     if (p.cmd === 'auth' && this.authWaiter) {
       // An enhanced authentication exchange in progress takes its AUTH packets directly.
       const w = this.authWaiter;
@@ -151,14 +179,23 @@ export class MqttConnection implements DeliverySink {
     }
     if (r instanceof Promise) {
       this.busy = true;
-      r.catch((err) => this.internalError(err)).finally(() => this.resumeBacklog());
+      r.then(
+        () => this.resumeBacklog(),
+        (err: unknown) => {
+          try {
+            this.internalError(err);
+          } finally {
+            this.resumeBacklog();
+          }
+        },
+      );
     }
   }
 
   private resumeBacklog(): void {
     this.busy = false;
     while (!this.busy && !this.closed && this.backlog.length > 0) this.dispatch(this.backlog.shift()!);
-    if (!this.busy && this.stream.isPaused()) this.stream.resume();
+    if (!this.busy && this.stream.isPaused() && !this.limiter?.paused) this.stream.resume();
   }
 
   private onParseError(err: Error): void {
@@ -292,6 +329,7 @@ export class MqttConnection implements DeliverySink {
     this.closed = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.limiter?.stop();
     this.log.debug({ clientId: this.clientId, peer: this.transport.peer, why }, 'connection_closed');
     if (this.corked) {
       this.corked = false;

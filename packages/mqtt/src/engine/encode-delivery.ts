@@ -1,6 +1,7 @@
 import { remainingExpiry, type Delivery } from '@junction/broker-core';
 import mqtt from 'mqtt-packet';
 import type { MqttConnection } from './connection.js';
+import { encodePlainPublish } from './publish-encoder.js';
 
 type PublishProps = NonNullable<mqtt.IPublishPacket['properties']>;
 
@@ -42,25 +43,31 @@ export function encodeDelivery(c: MqttConnection, d: Delivery): Buffer | undefin
       }
     }
   }
-  let buf: Buffer;
-  try {
-    buf = mqtt.generate(
-    {
-      cmd: 'publish',
-      topic,
-      payload: m.payload,
-      qos: d.qos,
-      retain: d.retain,
-      dup: d.dup,
-      messageId: d.qos > 0 ? d.packetId : undefined,
-      properties,
-    },
-    c.version === 5 ? V5 : V4,
-    );
-  } catch (err) {
-    // A message this client cannot be sent never stalls it: drop it as if delivered.
-    c.log.warn({ clientId: c.clientId, topic: m.topic, err: (err as Error).message }, 'delivery_encode_failed');
-    return dropped(c, d);
+  let buf: Buffer | undefined;
+  if (properties === undefined && Buffer.isBuffer(m.payload)) {
+    // The common case, without mqtt-packet's generic writer (see publish-encoder.ts).
+    buf = encodePlainPublish(topic, m.payload, d.qos, d.dup, d.retain, d.qos > 0 ? d.packetId : undefined, c.version === 5);
+  }
+  if (buf === undefined) {
+    try {
+      buf = mqtt.generate(
+        {
+          cmd: 'publish',
+          topic,
+          payload: m.payload,
+          qos: d.qos,
+          retain: d.retain,
+          dup: d.dup,
+          messageId: d.qos > 0 ? d.packetId : undefined,
+          properties,
+        },
+        c.version === 5 ? V5 : V4,
+      );
+    } catch (err) {
+      // A message this client cannot be sent never stalls it: drop it as if delivered.
+      c.log.warn({ clientId: c.clientId, topic: m.topic, err: (err as Error).message }, 'delivery_encode_failed');
+      return dropped(c, d);
+    }
   }
   if (c.maxOutgoingPacket > 0 && buf.length > c.maxOutgoingPacket) return dropped(c, d);
   // §3.3.2.3.4 an alias is established only by a PUBLISH that is actually sent.

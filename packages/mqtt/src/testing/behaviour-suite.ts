@@ -48,7 +48,8 @@ const mqtt31Behaviours: readonly Behaviour[] = [connectBehaviour, qosBehaviour];
  * The MQTT behaviour suite, run once per transport (TCP, TLS, WebSocket, QUIC) and protocol
  * version against a real client (MQTT.js), plus a raw mqtt-packet client where MQTT.js cannot
  * misbehave on purpose. Each behaviour lives in ./behaviours/ and starts its broker through
- * `fixture`, which must provide `openStream()` for the raw client.
+ * `fixture`, which must provide `openStream()` for the raw client, and may provide
+ * `connectClient()` where MQTT.js cannot connect by URL (QUIC, WebTransport).
  */
 export function mqttBehaviourSuite(fixture: TransportFixture): void {
   describe(`MQTT behaviour over ${fixture.name}`, () => {

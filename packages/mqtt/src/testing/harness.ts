@@ -2,7 +2,7 @@ import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { BrokerCore, createAdapterContext, type Adapter, type BrokerOptions } from '@junction/broker-core';
-import type { IClientOptions } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { sslListenersFactory, tcpListenersFactory } from '../adapter.js';
 import { defaultMqttOptions, type MqttOptions } from '../config.js';
 import { testPki } from './certs.js';
@@ -15,6 +15,13 @@ export interface BrokerHarness {
   /** Options every client of this transport needs (CA, certificates, ...). */
   readonly clientOptions: IClientOptions;
   readonly port: number;
+  /**
+   * Optional: makes the behaviour suite's MQTT.js clients, for transports MQTT.js has no URL
+   * scheme for (QUIC, WebTransport), e.g. `(opts) => new MqttClient(streamBuilder, opts)`. It gets
+   * the full client options (`clientOptions` merged in) and must start connecting at once. When
+   * absent, clients are made with `mqtt.connect(url, opts)`.
+   */
+  connectClient?(opts: IClientOptions): MqttClient;
   /**
    * A raw byte stream to the listener, connected (TLS: handshake done), for tests that must
    * write packets MQTT.js would refuse to send or must stay silent (keepalive).

@@ -1,14 +1,19 @@
 import type { Server, Socket } from 'node:net';
-import type { AdapterContext, BindAddress, ListenerInfo, Logger } from '@junction/broker-core';
+import { ConnectionRateGate, type AdapterContext, type BindAddress, type ListenerInfo, type Logger } from '@junction/broker-core';
 import { defaultMqttOptions, type MqttOptions } from '../config.js';
 import { MqttConnection, type EngineContext, type TransportInfo } from '../engine/connection.js';
+import { admitWhenAllowed } from './admission.js';
+import { listenerRates, type ListenerRates } from './rates.js';
 
-export interface StreamListenerConfig {
+interface StreamListenerBase {
   enable: boolean;
   bind: BindAddress;
   max_connections: number;
   mountpoint: string;
 }
+
+/** A stream listener's config with EMQX's rate limits (absent: none). */
+export type StreamListenerConfig = StreamListenerBase & Partial<ListenerRates>;
 
 /**
  * A stream listener (TCP or TLS): owns a `net.Server`, hands each accepted socket to an
@@ -20,6 +25,8 @@ export class StreamListener {
   private info: ListenerInfo | undefined;
   private readonly engine: EngineContext;
   private readonly log: Logger;
+  /** `max_conn_rate`: connections over it wait here, unread. */
+  private readonly gate: ConnectionRateGate;
 
   constructor(
     private readonly type: string,
@@ -30,6 +37,8 @@ export class StreamListener {
   ) {
     this.log = ctx.log.child({ listener: `${type}:${name}` });
     const options: MqttOptions = { ...defaultMqttOptions, ...(ctx.section('mqtt') as Partial<MqttOptions> | undefined) };
+    const rates = listenerRates(config, `listeners.${type}.${name}`);
+    this.gate = new ConnectionRateGate(rates.conn);
     this.engine = {
       broker: ctx.broker,
       metrics: ctx.metrics,
@@ -37,11 +46,19 @@ export class StreamListener {
       options,
       topics: ctx.topicMapper(config.mountpoint || undefined),
       listener: `${type}:${name}`,
+      limits: rates.client,
     };
+  }
+
+  /** Connections waiting at `max_conn_rate`, accepted but not yet read. */
+  get waiting(): number {
+    return this.gate.waiting;
   }
 
   async start(): Promise<ListenerInfo> {
     const bind = this.config.bind;
+    // Started again after stop() (an operator's restart): admit connections again.
+    this.gate.reopen();
     const server = this.createServer((socket, extra) => this.accept(socket, extra));
     server.maxConnections = this.config.max_connections;
     this.server = server;
@@ -62,6 +79,26 @@ export class StreamListener {
 
   private accept(socket: Socket, extra: Partial<TransportInfo>): void {
     socket.setNoDelay(true);
+    if (this.gate.unlimited) {
+      // No `max_conn_rate`: nothing to hold, no listeners to add and remove per connection.
+      this.open(socket, extra);
+      return;
+    }
+    const outcome = admitWhenAllowed(
+      this.gate,
+      socket,
+      () => this.open(socket, extra),
+      () => socket.destroy(),
+    );
+    if (outcome === 'held') {
+      // EMQX pauses accepting over max_conn_rate: the connection waits, its CONNECT unread.
+      this.log.debug({ peer: `${socket.remoteAddress}:${socket.remotePort}`, waiting: this.gate.waiting }, 'max_conn_rate_exceeded');
+    } else if (outcome === 'dropped') {
+      this.log.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'max_conn_rate_backlog_full');
+    }
+  }
+
+  private open(socket: Socket, extra: Partial<TransportInfo>): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     const conn = new MqttConnection(socket, this.engine, { peer, ...extra });
     this.connections.add(conn);
@@ -72,6 +109,7 @@ export class StreamListener {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.gate.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const c of this.connections) c.closeBy('server_shutdown');
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref());

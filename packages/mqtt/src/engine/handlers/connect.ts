@@ -5,6 +5,7 @@ import type { MqttConnection } from '../connection.js';
 import { InboundAliases, OutboundAliases } from '../topic-alias.js';
 import { hadInvalidUtf8 } from '../validate-packet.js';
 import { exchange } from './auth.js';
+import { applyPeerCertIdentity } from '../peer-cert.js';
 
 /**
  * CONNECT (MQTT 5.0 §3.1, 3.1.1 §3.1): validate, authenticate and open the session through the
@@ -21,6 +22,7 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
   c.version = version;
   const props = p.properties ?? {};
   const opts = c.ctx.options;
+  applyPeerCertIdentity(p, c.transport.peerCert, opts);
   const features = c.ctx.broker.features;
 
   c.problemInfo = props.requestProblemInformation !== false;
@@ -132,8 +134,8 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
   c.clientId = handle.clientId;
   c.username = p.username;
 
-  const ack: IConnackPacket = { cmd: 'connack', sessionPresent: handle.sessionPresent };
   if (version === 5) {
+    const ack: IConnackPacket = { cmd: 'connack', sessionPresent: handle.sessionPresent };
     c.maxOutgoingPacket = props.maximumPacketSize ?? 0;
     if (opts.max_topic_alias > 0) c.inAliases = new InboundAliases(opts.max_topic_alias);
     if (props.topicAliasMaximum) c.outAliases = new OutboundAliases(props.topicAliasMaximum);
@@ -157,12 +159,17 @@ export async function handleConnect(c: MqttConnection, p: IConnectPacket): Promi
       if (finalAuthData) ap.authenticationData = finalAuthData;
     }
     ack.properties = ap;
+    c.send(ack as Packet);
   } else {
-    ack.returnCode = V3_CONNACK.ACCEPTED;
+    // MQTT 3.x: the accepting CONNACK is one of two constant packets.
+    c.write(handle.sessionPresent ? CONNACK_ACCEPTED_PRESENT : CONNACK_ACCEPTED);
   }
-  c.send(ack as Packet);
   c.connackSent = true;
   c.log.debug({ clientId: c.clientId, peer: c.transport.peer, version, sessionPresent: handle.sessionPresent }, 'client_connected');
   // Resend inflight and queued messages now that CONNACK is on the wire.
   handle.ready();
 }
+
+/** CONNACK accepted (MQTT 3.1 and 3.1.1; return code 0), without and with Session Present. */
+const CONNACK_ACCEPTED = Buffer.from([0x20, 0x02, 0x00, V3_CONNACK.ACCEPTED]);
+const CONNACK_ACCEPTED_PRESENT = Buffer.from([0x20, 0x02, 0x01, V3_CONNACK.ACCEPTED]);

@@ -1,6 +1,7 @@
-import { JunctionError, type MessageProperties, type PublishOutcome, type PublishRequest } from '@junction/broker-core';
+import { JunctionError, type MessageProperties, type PublishOptions, type PublishOutcome, type PublishRequest } from '@junction/broker-core';
 import type { IPubackPacket, IPubcompPacket, IPublishPacket, IPubrecPacket, IPubrelPacket, Packet } from 'mqtt-packet';
 import { RC, reasonCodeFor } from '../../reason-codes.js';
+import { AckOrder } from '../ack-order.js';
 import type { MqttConnection } from '../connection.js';
 
 /** PUBLISH from the client (§3.3): QoS 0 stays synchronous unless authorization is async. */
@@ -29,7 +30,7 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void | Prom
   };
   let r: PublishOutcome | Promise<PublishOutcome>;
   try {
-    r = h.publish(req);
+    r = h.publish(req, PIPELINE);
   } catch (err) {
     return rejected(c, p, err);
   }
@@ -37,11 +38,23 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void | Prom
   acknowledge(c, p, r);
 }
 
+/** Routed, then acknowledged once durable: the connection reads on meanwhile. */
+const PIPELINE: PublishOptions = { pipeline: true };
+
 function acknowledge(c: MqttConnection, p: IPublishPacket, o: PublishOutcome): void {
   if (p.qos === 0) return;
   // EMQX answers 0x10 when nobody subscribed; a repeated QoS 2 PUBLISH gets its PUBREC again.
   const reasonCode = c.version === 5 && o.matched === 0 && !o.duplicate ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS;
-  c.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId, reasonCode } as Packet);
+  sendAck(c, { cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId, reasonCode } as Packet, o.durable);
+}
+
+/** An acknowledgement, in order behind any that wait for the store. */
+function sendAck(c: MqttConnection, packet: Packet, durable?: Promise<void>): void {
+  if (durable === undefined && c.acks === undefined) {
+    c.send(packet);
+    return;
+  }
+  (c.acks ??= new AckOrder()).add(() => void c.send(packet), durable);
 }
 
 function rejected(c: MqttConnection, p: IPublishPacket, err: unknown): void {
@@ -60,10 +73,10 @@ function rejected(c: MqttConnection, p: IPublishPacket, err: unknown): void {
   if (p.qos === 0) return;
   if (c.version === 5) {
     const properties = c.problemInfo ? { reasonString: err.message } : undefined;
-    c.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId, reasonCode: code, properties } as Packet);
+    sendAck(c, { cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId, reasonCode: code, properties } as Packet);
   } else if (err.code === 'not_authorized') {
     // MQTT 3.1.1 has no negative acknowledgement: acknowledge and drop, as EMQX does.
-    c.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId } as Packet);
+    sendAck(c, { cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId } as Packet);
   } else {
     c.destroy(err.code);
   }

@@ -217,7 +217,8 @@ export class Scope {
   open(over: ConnectOptions = {}): TestClient {
     const h = over.harness ?? this.h;
     const opts = this.options(over, h);
-    const c = new TestClient(mqtt.connect(h.url, opts), opts.clientId!);
+    const client = h.connectClient ? h.connectClient(opts) : mqtt.connect(h.url, opts);
+    const c = new TestClient(client, opts.clientId!);
     // No Nagle delay on the client side either (TCP and TLS sockets; others have no such knob).
     const stream = c.client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
     stream?.setNoDelay?.(true);

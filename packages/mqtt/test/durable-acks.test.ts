@@ -1,0 +1,97 @@
+/**
+ * With a durable session store, QoS 1/2 PUBLISHes are acknowledged only once durable, yet the
+ * connection keeps reading meanwhile (later messages join the same commit), and PUBACK/PUBREC
+ * still go out in the order the PUBLISH packets came [MQTT-4.6.0-2, -3].
+ */
+import { MemorySessionStore, type StoredDelivery } from '@junction/broker-core';
+import { tcpFixture, type BrokerHarness } from '@junction/mqtt/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AckOrder } from '../src/engine/ack-order.js';
+import { RawClient } from './packets/raw-client.js';
+
+/** A store whose appends become durable only when the test opens the gate. */
+class GatedStore extends MemorySessionStore {
+  appends = 0;
+  private open!: () => void;
+  gate = this.newGate();
+
+  private newGate(): Promise<void> {
+    return new Promise<void>((r) => (this.open = r));
+  }
+
+  release(): void {
+    this.open();
+    this.gate = this.newGate();
+  }
+
+  override append(clientId: string, d: Omit<StoredDelivery, 'seq'>): { seq: number; durable: Promise<void> } {
+    this.appends++;
+    return { seq: super.append(clientId, d).seq, durable: this.gate };
+  }
+}
+
+let h: BrokerHarness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const flush = () => new Promise((r) => setTimeout(r, 50));
+
+describe('acknowledgements wait for the durable store, in order', () => {
+  it('PUBACKs wait for durability, the connection reads on, and acks keep PUBLISH order', async () => {
+    const store = new GatedStore();
+    h = await tcpFixture.start({ broker: { sessionStore: store, config: { allow_anonymous: true } } });
+    const sub = await RawClient.connected(h.port, 'persistent-sub', { version: 4, connect: { clean: false } });
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'durable/#', qos: 1 }] });
+    await sub.next('suback');
+    // Offline: deliveries to it are stored (appended) rather than sent.
+    sub.send({ cmd: 'disconnect' });
+    await sub.closed();
+
+    const pub = await RawClient.connected(h.port, 'publisher', { version: 4 });
+    const before = store.appends;
+    pub.send({ cmd: 'publish', topic: 'durable/1', payload: Buffer.from('a'), qos: 1, messageId: 10, retain: false, dup: false });
+    pub.send({ cmd: 'publish', topic: 'nobody/listens', payload: Buffer.from('b'), qos: 1, messageId: 11, retain: false, dup: false });
+    pub.send({ cmd: 'publish', topic: 'durable/2', payload: Buffer.from('c'), qos: 1, messageId: 12, retain: false, dup: false });
+    await flush();
+    // Both stored messages were routed without waiting for the first to be durable...
+    expect(store.appends - before).toBe(2);
+    // ...but nothing is acknowledged yet: the second PUBACK may not overtake the first.
+    expect(pub.pending.filter((p) => p.cmd === 'puback')).toEqual([]);
+    store.release();
+    await flush();
+    expect(pub.pending.filter((p) => p.cmd === 'puback').map((p) => (p as { messageId?: number }).messageId)).toEqual([10, 11, 12]);
+    pub.destroy();
+  });
+});
+
+describe('AckOrder', () => {
+  it('sends at once when nothing waits, else in arrival order as each becomes durable', async () => {
+    const sent: number[] = [];
+    const order = new AckOrder();
+    order.add(() => sent.push(1));
+    expect(sent).toEqual([1]);
+    let openA!: () => void;
+    let openC!: () => void;
+    order.add(() => sent.push(2), new Promise<void>((r) => (openA = r)));
+    order.add(() => sent.push(3));
+    order.add(() => sent.push(4), new Promise<void>((r) => (openC = r)));
+    openC();
+    await flush();
+    expect(sent).toEqual([1]);
+    openA();
+    await flush();
+    expect(sent).toEqual([1, 2, 3, 4]);
+    expect(order.pending).toBe(0);
+  });
+
+  it('a failed durability wait still releases the queue (the failure is reported by the store)', async () => {
+    const sent: number[] = [];
+    const order = new AckOrder();
+    order.add(() => sent.push(1), Promise.reject(new Error('disk')));
+    order.add(() => sent.push(2));
+    await flush();
+    expect(sent).toEqual([1, 2]);
+  });
+});
