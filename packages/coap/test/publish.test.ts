@@ -151,13 +151,13 @@ describe('publish, refused', () => {
   let gw2: Running;
   afterEach(async () => gw2?.stop());
 
-  it('answers 4.01 when authorization denies the topic', async () => {
+  it('answers 4.03 when authorization denies the topic', async () => {
     gw2 = await startGateway();
     gw2.broker.hooks.intercept('client.authorize', (req) => (req.topic.startsWith('secret/') ? 'deny' : 'ignore'));
     const c = new CoapTestClient(gw2.port);
     try {
       const r = await c.request({ method: 'POST', path: '/ps/secret/x', payload: 'x' });
-      expect(r.code).toBe('4.01');
+      expect(r.code).toBe('4.03');
       expect((await c.request({ method: 'POST', path: '/ps/open/x', payload: 'x' })).code).toBe('2.04');
     } finally {
       await c.close();

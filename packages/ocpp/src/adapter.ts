@@ -50,7 +50,7 @@ export class OcppGateway implements Adapter {
 
 class OcppListeners extends ListenerGroup<OcppListener> {
   stats(): AdapterStats {
-    return { connections: this.listeners.reduce((n, l) => n + l.connections, 0) };
+    return { connections: this.listeners.reduce((n, l) => n + l.connections, 0), rate_limited: this.listeners.reduce((n, l) => n + l.ratePauses, 0) };
   }
 }
 

@@ -3,8 +3,9 @@
  * that an EMQX config block reads the same here. Keys marked "Junction" are not in EMQX.
  * Durations are milliseconds and sizes bytes once loaded (see the core's `Duration`/`Bytes`).
  */
-import { Bind, Bytes, Duration } from '@junction/broker-core';
+import { Bind, Bytes, Duration, RateLimit } from '@junction/broker-core';
 import { Type, type Static } from '@sinclair/typebox';
+import { sslOptionsSchema as tlsSslOptionsSchema, type SslOptions as TlsSslOptions } from '@junction/tls';
 
 /** Subprotocols this gateway speaks (OCPP-J 1.6 §3.1.2, OCPP 2.0.1 Part 4 §3.1.2). */
 export const SUBPROTOCOLS = ['ocpp1.6', 'ocpp2.0.1'] as const;
@@ -30,24 +31,20 @@ export const websocketSchema = Type.Object(
 );
 export type WebsocketOptions = Static<typeof websocketSchema>;
 
-export const sslOptionsSchema = Type.Object(
-  {
-    certfile: Type.String({ description: 'PEM server certificate (chain) file.' }),
-    keyfile: Type.String({ description: 'PEM private key file.' }),
-    cacertfile: Type.Optional(Type.String({ description: 'PEM CA bundle used to verify charger certificates (OCPP security profile 3).' })),
-    verify: Type.Union([Type.Literal('verify_none'), Type.Literal('verify_peer')], { default: 'verify_none', description: 'verify_peer asks chargers for a certificate signed by cacertfile.' }),
-    fail_if_no_peer_cert: Type.Boolean({ default: false, description: 'With verify_peer: refuse chargers without a certificate (security profile 3).' }),
-    versions: Type.Array(Type.Union([Type.Literal('tlsv1.2'), Type.Literal('tlsv1.3')]), { default: ['tlsv1.3', 'tlsv1.2'], description: 'TLS versions accepted; OCPP requires at least TLS 1.2.' }),
-    ciphers: Type.Optional(Type.String({ description: 'OpenSSL cipher list for TLS 1.2.' })),
-  },
-  { additionalProperties: false, description: 'TLS settings of a wss listener.' },
-);
-export type SslOptions = Static<typeof sslOptionsSchema>;
+/** `ssl_options` of a wss listener: EMQX's shape, shared by every TLS listener (@junction/tls). */
+export const sslOptionsSchema = {
+  ...tlsSslOptionsSchema,
+  description: 'TLS settings of a wss listener (OCPP security profiles 2 and 3: verify_peer with cacertfile; OCPP requires TLS 1.2 or later).',
+} as typeof tlsSslOptionsSchema;
+export type SslOptions = TlsSslOptions;
 
 const listenerCommon = {
   enable: Type.Boolean({ default: true, description: 'Start this listener.' }),
   max_connections: Type.Integer({ default: 1_000_000, minimum: 1, description: 'Chargers connected at once on this listener; further handshakes get HTTP 503.' }),
   enable_authn: Type.Boolean({ default: true, description: 'Run the authentication chain for chargers of this listener; false lets every charger in.' }),
+  messages_rate: Type.Optional(
+    RateLimit({ description: 'OCPP messages each charger may send per period, e.g. `10/s`, with a burst of one period\'s worth; beyond it the charger\'s connection is not read until the budget refills (nothing is dropped). Absent, `infinity` or 0: no limit.' }),
+  ),
   websocket: websocketSchema,
 };
 

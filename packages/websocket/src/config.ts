@@ -4,7 +4,7 @@
  * `listeners.wss.<name>.{..., ssl_options: {...}}`.
  */
 import { Bind, Bytes } from '@junction/broker-core';
-import { sslOptionsSchema } from '@junction/mqtt';
+import { listenerLimits, sslOptionsSchema } from '@junction/mqtt';
 import { Type, type Static } from '@sinclair/typebox';
 
 /** The subprotocols EMQX accepts, plus the names MQTT.js and the MQTT specification use. */
@@ -97,6 +97,7 @@ export const wsListenerSchema = Type.Object(
     bind: Bind({ default: '127.0.0.1:8083', description: bindDescription }),
     max_connections: maxConnections,
     mountpoint,
+    ...listenerLimits(),
     websocket: websocketOptionsSchema,
   },
   { additionalProperties: false },
@@ -115,6 +116,7 @@ export const wssListenerSchema = Type.Object(
     bind: Bind({ default: '127.0.0.1:8084', description: bindDescription }),
     max_connections: maxConnections,
     mountpoint,
+    ...listenerLimits(),
     websocket: websocketOptionsSchema,
     ssl_options: sslOptions,
   },

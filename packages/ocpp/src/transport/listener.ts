@@ -5,9 +5,8 @@
  * charger's session is opened through `broker.open`; only then is the upgrade answered with 101.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { ConfigError, type ListenerInfo, type Logger } from '@junction/broker-core';
+import { ConfigError, parseRate, type ListenerInfo, type Logger, type Rate } from '@junction/broker-core';
 import { Charger } from '../charger/charger.js';
 import type { GatewayContext } from '../charger/context.js';
 import type { Subprotocol, WsListenerConfig, WssListenerConfig } from '../config.js';
@@ -16,7 +15,8 @@ import { basicCredentials, checkOrigin, identityFromUrl, parseSubprotocols, pick
 import { bindCharger } from './peer.js';
 import { refusalFor, refuseSocket } from './refusal.js';
 import { createRpcServer, type RpcHandshake, type RpcServer, type RpcServerClient } from './rpc.js';
-import { peerCertificate, tlsServerOptions } from './tls.js';
+import { ChargerThrottle } from './throttle.js';
+import { createWssServer, peerCertificate } from './tls.js';
 
 export type ListenerSpec = { type: 'ws'; name: string; config: WsListenerConfig } | { type: 'wss'; name: string; config: WssListenerConfig };
 
@@ -31,6 +31,10 @@ export class OcppListener {
   private rpc: RpcServer | undefined;
   /** Chargers between the HTTP upgrade and the WebSocket. */
   private readonly opening = new Set<Charger>();
+  /** `messages_rate` per charger; undefined: no limit. */
+  private readonly messagesRate: Rate | undefined;
+  /** How many times a charger of this listener was paused by `messages_rate`. */
+  ratePauses = 0;
 
   constructor(
     private readonly spec: ListenerSpec,
@@ -43,6 +47,11 @@ export class OcppListener {
       this.supported = parseSubprotocols(spec.config.websocket.supported_subprotocols);
     } catch (err) {
       throw new ConfigError(`${path}.supported_subprotocols`, (err as Error).message);
+    }
+    try {
+      this.messagesRate = parseRate(spec.config.messages_rate);
+    } catch (err) {
+      throw new ConfigError(`gateway.ocpp.listeners.${spec.type}.${spec.name}.messages_rate`, (err as Error).message);
     }
   }
 
@@ -61,8 +70,11 @@ export class OcppListener {
       res.setHeader('Upgrade', 'websocket');
       res.end('OCPP-J charge points connect with a WebSocket upgrade\n');
     };
-    const server: Server = this.spec.type === 'wss' ? createHttpsServer(tlsServerOptions(this.spec.config.ssl_options), onRequest) : createHttpServer(onRequest);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    const wss = this.spec.type === 'wss' ? createWssServer(this.spec.config.ssl_options, this.log, onRequest) : undefined;
+    const server: Server = wss ? (wss.server as unknown as Server) : createHttpServer(onRequest);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      wss ? wss.afterPeerCheck(req, () => this.onUpgrade(req, socket, head)) : this.onUpgrade(req, socket, head),
+    );
     server.on('tlsClientError', (err: Error) => this.log.debug({ err: err.message }, 'tls_handshake_failed'));
     this.rpc = rpc;
     this.server = server;
@@ -178,6 +190,19 @@ export class OcppListener {
       this.chargers.delete(charger);
     });
     bindCharger(client, charger, this.gw.metrics);
+    if (this.messagesRate) this.throttle(client, charger, this.messagesRate);
+  }
+
+  /** `messages_rate`: stop reading a charger that sends more than its budget. */
+  private throttle(client: RpcServerClient, charger: Charger, rate: Rate): void {
+    const t = new ChargerThrottle(rate, client.handshake.request.socket, () => charger.touch(), this.log, charger.clientId);
+    client.on('message', ({ outbound }: { outbound: boolean }) => {
+      if (outbound) return;
+      const before = t.pauses;
+      t.received();
+      if (t.pauses !== before) this.ratePauses++;
+    });
+    client.once('close', () => t.stop());
   }
 
   private refuse(socket: Duplex, r: Refusal, req: IncomingMessage, identity: string | undefined): void {

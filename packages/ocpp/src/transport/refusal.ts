@@ -10,7 +10,9 @@ export function refusalFor(err: unknown): Refusal {
   if (err instanceof AuthenticationError) {
     switch (err.code) {
       case 'banned':
-        return { status: 403, message: 'banned' };
+        // OCPP defines one answer to a charger whose credentials are refused (security
+        // profiles 1 and 2): 401. A banned charger is refused its credentials.
+        return { status: 401, message: 'banned' };
       case 'server_unavailable':
         return { status: 503, message: 'server unavailable' };
       case 'client_id_invalid':

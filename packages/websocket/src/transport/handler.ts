@@ -12,8 +12,9 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { AdapterContext, Logger } from '@junction/broker-core';
-import { defaultMqttOptions, MqttConnection, type EngineContext, type MqttOptions } from '@junction/mqtt';
+import { ConnectionRateGate, type AdapterContext, type Logger } from '@junction/broker-core';
+import { admitWhenAllowed, defaultMqttOptions, listenerRates, MqttConnection, type EngineContext, type ListenerRates, type MqttOptions } from '@junction/mqtt';
+import { peerCertInfo } from '@junction/tls';
 import WebSocket, { WebSocketServer } from 'ws';
 import { defaultWebsocketOptions, type WebsocketOptions } from '../config.js';
 import { resolvePeer, TrustedProxies } from './peer.js';
@@ -32,7 +33,7 @@ const CLOSE_TIMEOUT_MS = 5000;
 /** Smallest frame limit when `max_frame_size` is 0 (derived from mqtt.max_packet_size). */
 const MIN_DERIVED_FRAME_SIZE = 64 * 1024;
 
-export interface MqttWebSocketHandlerOptions {
+export interface MqttWebSocketHandlerOptions extends Partial<ListenerRates> {
   /** Listener name for logs, ConnectInfo.listener and metrics, e.g. `ws:default`. */
   readonly listener?: string;
   /** Any subset of the `websocket` options; the rest take their defaults. */
@@ -60,13 +61,15 @@ export class MqttWebSocketHandler {
   /** The frame limit in force, in bytes. */
   readonly maxFrameSize: number;
   private readonly sockets = new Set<WebSocket>();
-  private readonly wss: WebSocketServer;
+  private wss: WebSocketServer;
   private readonly engine: EngineContext;
   private readonly log: Logger;
   private readonly trusted: TrustedProxies;
   private readonly subprotocols: readonly string[];
   private readonly maxConnections: number;
   private readonly verifyPeer: boolean;
+  /** `max_conn_rate`: handshakes over it wait, unanswered, until the rate allows them. */
+  private readonly gate: ConnectionRateGate;
   private refused = 0;
   private closing = false;
 
@@ -83,6 +86,8 @@ export class MqttWebSocketHandler {
     this.maxConnections = opts.max_connections ?? defaultMaxConnections;
     this.verifyPeer = opts.verifyPeer ?? false;
     const mqtt: MqttOptions = { ...defaultMqttOptions, ...(ctx.section('mqtt') as Partial<MqttOptions> | undefined) };
+    const rates = listenerRates(opts, opts.configPath ?? listener);
+    this.gate = new ConnectionRateGate(rates.conn);
     this.maxFrameSize = this.options.max_frame_size || Math.max(2 * mqtt.max_packet_size, MIN_DERIVED_FRAME_SIZE);
     this.engine = {
       broker: ctx.broker,
@@ -91,8 +96,13 @@ export class MqttWebSocketHandler {
       options: mqtt,
       topics: ctx.topicMapper(opts.mountpoint || undefined),
       listener,
+      limits: rates.client,
     };
-    this.wss = new WebSocketServer({
+    this.wss = this.newServer();
+  }
+
+  private newServer(): WebSocketServer {
+    return new WebSocketServer({
       noServer: true,
       clientTracking: false,
       maxPayload: this.maxFrameSize,
@@ -128,8 +138,28 @@ export class MqttWebSocketHandler {
     }
     const peerCert = this.peerCertOf(req, socket);
     if (peerCert === false) return true;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, peerCert));
+    this.admit(socket, () => {
+      // A handshake that waited for max_conn_rate meets the limits as they are now.
+      if (this.closing || this.sockets.size >= this.maxConnections) {
+        this.refused++;
+        return refuse(socket, 503, this.closing ? 'server shutting down' : 'too many connections');
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, peerCert));
+    });
     return true;
+  }
+
+  /** Upgrade now, or, over `max_conn_rate`, once the rate allows (the handshake waits unanswered). */
+  private admit(socket: Duplex, upgrade: () => void): void {
+    const outcome = admitWhenAllowed(this.gate, socket, upgrade, () => {
+      this.refused++;
+      refuse(socket, 503, 'too many new connections');
+    });
+    if (outcome === 'held') {
+      this.log.debug({ waiting: this.gate.waiting }, 'max_conn_rate_exceeded');
+    } else if (outcome === 'dropped') {
+      this.log.warn({}, 'max_conn_rate_backlog_full');
+    }
   }
 
   private check(req: IncomingMessage): { status: number; reason: string } | undefined {
@@ -170,11 +200,7 @@ export class MqttWebSocketHandler {
       socket.destroy();
       return false;
     }
-    const subject = cert.subject as unknown as Record<string, string> | undefined;
-    return {
-      commonName: subject?.CN,
-      subject: subject ? Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(',') : undefined,
-    };
+    return peerCertInfo(cert);
   }
 
   private accept(ws: WebSocket, req: IncomingMessage, peerCert: { subject?: string; commonName?: string } | undefined): void {
@@ -191,6 +217,11 @@ export class MqttWebSocketHandler {
     stream.once('close', () => this.connections.delete(conn));
   }
 
+  /** Handshakes waiting at `max_conn_rate`, not answered yet. */
+  get waiting(): number {
+    return this.gate.waiting;
+  }
+
   /** WebSocket connections open or closing: what `max_connections` counts. */
   get socketCount(): number {
     return this.sockets.size;
@@ -205,8 +236,17 @@ export class MqttWebSocketHandler {
    * then WebSocket close 1001) and wait up to `drainMs` for the connections to end; any left
    * are cut. Idempotent.
    */
+  /** Accept handshakes again after `close()` (a listener restarted by an operator). */
+  reopen(): void {
+    if (!this.closing) return;
+    this.closing = false;
+    this.gate.reopen();
+    this.wss = this.newServer();
+  }
+
   async close(drainMs = 5000): Promise<void> {
     this.closing = true;
+    this.gate.close();
     for (const c of this.connections) {
       (c.stream as WebSocketStream).closeCode = CLOSE.GOING_AWAY;
       c.closeBy('server_shutdown');

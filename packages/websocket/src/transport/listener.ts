@@ -5,15 +5,16 @@
  */
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { AdapterContext, ListenerInfo, Logger } from '@junction/broker-core';
-import { tlsServerOptions } from '@junction/mqtt';
+import { TlsContextManager, type PeerCheck } from '@junction/tls';
 import type { WsListenerConfig, WssListenerConfig } from '../config.js';
 import { MqttWebSocketHandler, refuse } from './handler.js';
 
 export class WebSocketListener {
   readonly handler: MqttWebSocketHandler;
   private server: Server | undefined;
+  private tls: TlsContextManager | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -30,6 +31,9 @@ export class WebSocketListener {
       websocket: config.websocket,
       mountpoint: config.mountpoint,
       max_connections: config.max_connections,
+      max_conn_rate: config.max_conn_rate,
+      messages_rate: config.messages_rate,
+      bytes_rate: config.bytes_rate,
       verifyPeer,
       configPath: `listeners.${type}.${name}`,
     });
@@ -41,22 +45,41 @@ export class WebSocketListener {
 
   async start(): Promise<ListenerInfo> {
     const { bind } = this.config;
+    // Started again after stop() (an operator's restart): accept handshakes again.
+    this.handler.reopen();
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res);
-    const server: Server =
-      'ssl_options' in this.config
-        ? (createHttpsServer({ ...tlsServerOptions(this.config.ssl_options), noDelay: true }, onRequest) as unknown as Server)
-        : createHttpServer({ noDelay: true }, onRequest);
+    // wss: @junction/tls checks each client certificate (CA, depth, CRL) right after the
+    // handshake; an upgrade waits for that check, a refused client is disconnected.
+    const checks = new WeakMap<object, Promise<PeerCheck>>();
+    let server: Server;
+    if ('ssl_options' in this.config) {
+      const tls = (this.tls = new TlsContextManager(this.config.ssl_options, { log: this.log }));
+      server = createHttpsServer({ ...tls.serverOptions(), noDelay: true }, onRequest) as unknown as Server;
+      tls.attach(server as unknown as TlsServer);
+      server.on('secureConnection', (s: TLSSocket) => {
+        const check = tls.checkPeer(s).then((r) => {
+          if (!r.ok) {
+            this.log.info({ peer: `${s.remoteAddress}:${s.remotePort}`, reason: r.reason, detail: r.detail }, 'tls_peer_refused');
+            s.destroy();
+          }
+          return r;
+        });
+        checks.set(s, check);
+      });
+    } else {
+      server = createHttpServer({ noDelay: true }, onRequest);
+    }
     server.maxConnections = this.config.max_connections;
     server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-      if (!this.handler.handleUpgrade(req, socket, head)) refuse(socket, 404);
-    });
-    if ('ssl_options' in this.config && this.config.ssl_options.verify === 'verify_peer') {
-      // A presented certificate that does not verify ends the connection before any HTTP.
-      server.on('secureConnection', (s: TLSSocket) => {
-        const cert = s.getPeerCertificate();
-        if (cert && Object.keys(cert).length > 0 && !s.authorized) s.destroy();
+      const upgrade = () => {
+        if (!this.handler.handleUpgrade(req, socket, head)) refuse(socket, 404);
+      };
+      const check = checks.get(req.socket);
+      if (!check) return upgrade();
+      void check.then((r) => {
+        if (r.ok && !socket.destroyed) upgrade();
       });
-    }
+    });
     // Malformed HTTP: answer 400 when the socket still can be written to, as Node would.
     server.on('clientError', (_err, socket) => {
       if (!socket.writable) return socket.destroy();
@@ -90,6 +113,7 @@ export class WebSocketListener {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.tls?.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await this.handler.close(drainMs);
