@@ -24,7 +24,7 @@ import { authConfigSchema, type AuthConfig, type AuthConfigInput, type BuiltInDa
 import { FlappingDetector } from './flapping.js';
 import { LOG } from './log-events.js';
 import { normalize } from './normalize.js';
-import { persistBans, persistUsers } from './persistence.js';
+import { persistAclRules, persistBans, persistUsers } from './persistence.js';
 import { assertSupported, type HashAlgorithm } from './password-hash.js';
 import { UserStore } from './users.js';
 
@@ -56,9 +56,10 @@ export interface AuthHandle {
 
 export interface InstallAuthOptions {
   /**
-   * Where built-in users and bans are kept across restarts (the gateway passes its durable
-   * store). Stored users and bans are loaded first; bootstrap files then add what is missing.
-   * Unset: they live in memory only.
+   * Where built-in users, bans and built-in authorization rules are kept across restarts (the
+   * gateway passes its durable store, or the cluster's store, whose change feed brings other
+   * nodes' changes). Stored users and bans are loaded first; bootstrap files then add what is
+   * missing. Unset: they live in memory only.
    */
   records?: RecordStore;
 }
@@ -210,6 +211,8 @@ export async function installAuth(broker: AuthBroker, input: AuthConfigInput = {
       disconnect: (c) => kick(c, LOG.authzDisconnect, {}, 'not_authorized'),
     });
     cleanups.push(broker.hooks.intercept('client.authorize', authorizer.intercept));
+    // Built-in rules set through the API are kept (and shared by a cluster's nodes) like users.
+    if (opts.records) await persistAclRules(rules, opts.records, log, () => authorizer.clearCache());
 
     // ---------------------------------------------------------------- expiry, flapping, purge
     const expiry = new Map<ClientInfo, unknown>();

@@ -24,6 +24,23 @@ async function withUsers(config: Record<string, unknown>, ...names: string[]): P
 }
 
 describe('authorization over MQTT', () => {
+  it('reports which source decided in client.check_authz_complete (cache on a repeat, default on no_match)', async () => {
+    const path = join(dir, 'acl-sources.conf');
+    writeFileSync(path, `{allow, all, publish, ["open/#"]}.\n`);
+    f = await withUsers({ authorization: { no_match: 'deny', sources: [{ type: 'file', path }] } }, 'alice');
+    const seen: [string, string, string][] = [];
+    f.harness.broker.hooks.on('client.check_authz_complete', (req, result, source) => void seen.push([req.topic, result, source]));
+    const a = await connect(f, { clientId: 'src1', username: 'alice', password: 'pw' });
+    expect(await publish(a.client, 'open/1', 'x', { qos: 1 })).toBe(0);
+    expect(await publish(a.client, 'open/1', 'x', { qos: 1 })).toBe(0);
+    expect(await publish(a.client, 'closed/1', 'x', { qos: 1 })).toBe(0x87);
+    expect(seen).toEqual([
+      ['open/1', 'allow', 'file'],
+      ['open/1', 'allow', 'cache'],
+      ['closed/1', 'deny', 'default'],
+    ]);
+  });
+
   it('applies an acl.conf file: SUBACK 0x87 and PUBACK 0x87 for denied actions (v5), silent drop in v3.1.1', async () => {
     const path = join(dir, 'acl.conf');
     writeFileSync(

@@ -39,6 +39,54 @@ describe('events from a real broker core', () => {
     });
   });
 
+  it('$events/client_connack reports success and refusals with EMQX’s reason codes', async () => {
+    const { broker, data } = withRule('SELECT clientid, reason_code, proto_ver FROM "$events/client_connack"');
+    broker.hooks.intercept('client.authenticate', (info) =>
+      info.username === 'mallory' ? { result: 'deny', reason: 'bad_username_or_password' } : { result: 'ignore' },
+    );
+    await connect(broker, 'ok');
+    await expect(connect(broker, 'bad', { username: 'mallory' })).rejects.toThrow();
+    expect(data()).toEqual([
+      { clientid: 'ok', reason_code: 'success', proto_ver: 5 },
+      { clientid: 'bad', reason_code: 'bad_username_or_password', proto_ver: 5 },
+    ]);
+  });
+
+  it('$events/client_check_authn_complete carries the outcome, superuser and anonymous flags', async () => {
+    const { broker, data } = withRule('SELECT clientid, username, reason_code, is_superuser, is_anonymous FROM "$events/client_check_authn_complete"');
+    broker.hooks.intercept('client.authenticate', (info) => {
+      if (info.username === 'root') return { result: 'allow', isSuperuser: true };
+      if (info.username === 'mallory') return { result: 'deny', reason: 'bad_username_or_password' };
+      return { result: 'ignore' };
+    });
+    await connect(broker, 'a', { username: 'root' });
+    await expect(connect(broker, 'b', { username: 'mallory' })).rejects.toThrow();
+    await connect(broker, 'c');
+    expect(data()).toEqual([
+      { clientid: 'a', username: 'root', reason_code: 'success', is_superuser: true, is_anonymous: false },
+      { clientid: 'b', username: 'mallory', reason_code: 'bad_username_or_password', is_superuser: false, is_anonymous: false },
+      { clientid: 'c', reason_code: 'success', is_superuser: false, is_anonymous: true },
+    ]);
+  });
+
+  it('$events/client_check_authz_complete names the action, the result and the deciding source', async () => {
+    const { broker, data } = withRule('SELECT clientid, topic, action, result, authz_source FROM "$events/client_check_authz_complete"');
+    broker.hooks.intercept('client.authorize', (req) => {
+      if (!req.topic.startsWith('secret/')) return 'ignore';
+      req.source = 'file';
+      return 'deny';
+    });
+    const c = await connect(broker, 'z');
+    c.handle.publish(msg('open/x'));
+    expect(() => c.handle.publish(msg('secret/x'))).toThrow();
+    await c.handle.subscribe([{ filter: 'secret/#', qos: 0 }]);
+    expect(data()).toEqual([
+      { clientid: 'z', topic: 'open/x', action: 'publish', result: 'allow', authz_source: 'default' },
+      { clientid: 'z', topic: 'secret/x', action: 'publish', result: 'deny', authz_source: 'file' },
+      { clientid: 'z', topic: 'secret/#', action: 'subscribe', result: 'deny', authz_source: 'file' },
+    ]);
+  });
+
   it('accepts the slash spelling of event topics', async () => {
     const { broker, data } = withRule('SELECT clientid FROM "$events/client/connected"');
     await connect(broker, 'c2');

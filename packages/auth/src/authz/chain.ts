@@ -45,7 +45,10 @@ export class Authorizer {
     if (this.opts.config.cache.enable) {
       key = `${req.action}\u0000${req.qos}\u0000${req.retain ? 1 : 0}\u0000${req.topic}`;
       const hit = this.cache.get(req.client)?.get(key);
-      if (hit && hit.expiresAt > this.opts.now()) return this.finish(req, hit.verdict, true);
+      if (hit && hit.expiresAt > this.opts.now()) {
+        req.source = 'cache';
+        return this.finish(req, hit.verdict, true);
+      }
     }
     const topic = req.action === 'subscribe' ? realTopic(req.topic) : req.topic;
     const w = words(topic);
@@ -62,8 +65,12 @@ export class Authorizer {
     for (let i = 0; i < sources.length; i++) {
       const r = this.ask(sources[i]!, ctx);
       if (r instanceof Promise) return this.continueAsync(r, i, ctx, req, key);
-      if (r !== 'nomatch') return this.settle(req, r, key);
+      if (r !== 'nomatch') {
+        req.source = sources[i]!.type;
+        return this.settle(req, r, key);
+      }
     }
+    req.source = 'default';
     return this.settle(req, this.opts.config.no_match, key);
   };
 
@@ -82,6 +89,7 @@ export class Authorizer {
     let r = await first;
     const sources = this.opts.sources;
     while (r === 'nomatch' && ++i < sources.length) r = await this.ask(sources[i]!, ctx);
+    req.source = r === 'nomatch' ? 'default' : sources[i]!.type;
     return this.settle(req, r === 'nomatch' ? this.opts.config.no_match : r, key);
   }
 

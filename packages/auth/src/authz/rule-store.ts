@@ -17,6 +17,9 @@ export interface RawRule {
 
 export type RuleOwner = { username: string } | { clientid: string } | 'all';
 
+/** A change to the rules, for whoever persists them. */
+export type AclChange = { op: 'set'; owner: RuleOwner; rules: RawRule[] } | { op: 'delete'; owner: RuleOwner } | { op: 'clear' };
+
 interface Entry {
   raw: RawRule[];
   compiled: Rule[];
@@ -26,8 +29,18 @@ export class AclRuleStore {
   private readonly byUsername = new Map<string, Entry>();
   private readonly byClientId = new Map<string, Entry>();
   private allRules: Entry | undefined;
+  private readonly watchers: ((change: AclChange) => void)[] = [];
 
   constructor(private readonly maxRules = 100) {}
+
+  /** Called for every change (set, delete, clear), in order: the persistence hook. */
+  watch(fn: (change: AclChange) => void): void {
+    this.watchers.push(fn);
+  }
+
+  private changed(change: AclChange): void {
+    for (const fn of this.watchers) fn(change);
+  }
 
   /** Replace the rules of an owner; throws `AuthError('invalid_rule')` on a bad rule or too many. */
   set(owner: RuleOwner, rules: RawRule[]): void {
@@ -38,6 +51,7 @@ export class AclRuleStore {
     if (owner === 'all') this.allRules = entry;
     else if ('username' in owner) this.byUsername.set(owner.username, entry);
     else this.byClientId.set(owner.clientid, entry);
+    if (this.watchers.length > 0) this.changed({ op: 'set', owner, rules: entry.raw.map((r) => ({ ...r })) });
   }
 
   get(owner: RuleOwner): RawRule[] | undefined {
@@ -46,12 +60,13 @@ export class AclRuleStore {
   }
 
   delete(owner: RuleOwner): boolean {
+    let had: boolean;
     if (owner === 'all') {
-      const had = this.allRules !== undefined;
+      had = this.allRules !== undefined;
       this.allRules = undefined;
-      return had;
-    }
-    return 'username' in owner ? this.byUsername.delete(owner.username) : this.byClientId.delete(owner.clientid);
+    } else had = 'username' in owner ? this.byUsername.delete(owner.username) : this.byClientId.delete(owner.clientid);
+    if (had) this.changed({ op: 'delete', owner });
+    return had;
   }
 
   list(kind: 'username'): { username: string; rules: RawRule[] }[];
@@ -65,6 +80,7 @@ export class AclRuleStore {
     this.byUsername.clear();
     this.byClientId.clear();
     this.allRules = undefined;
+    this.changed({ op: 'clear' });
   }
 
   /** The rules that apply to a client, in checking order. */

@@ -113,16 +113,16 @@ export const EVENTS: readonly EventInfo[] = [
   {
     name: 'client.check_authn_complete',
     topics: ['$events/client_check_authn_complete', '$events/client/check_authn_complete', '$events/auth/check_authn_complete'],
-    description: 'Authentication finished (not reported by the core yet).',
+    description: 'The authentication chain decided (banned or flapping clients are refused before it).',
     fields: { clientid: 'Client id.', username: 'User name.', peername: 'Client address.', reason_code: 'success or the failure.', is_superuser: 'Superuser.', is_anonymous: 'Anonymous.', ...COMMON },
-    emitted: false,
+    emitted: true,
   },
   {
     name: 'client.check_authz_complete',
     topics: ['$events/client_check_authz_complete', '$events/client/check_authz_complete', '$events/auth/check_authz_complete'],
-    description: 'An authorization check finished (not reported by the core yet).',
+    description: 'An authorization check decided (superusers skip authorization). `authz_source` is the source that decided (`file`, `built_in_database`, `redis`, `http`, `client_info`), `cache`, or `default` (no source matched: `no_match`).',
     fields: { clientid: 'Client id.', username: 'User name.', peerhost: 'Client address.', topic: 'Topic.', action: 'publish or subscribe.', authz_source: 'Which source decided.', result: 'allow or deny.', ...COMMON },
-    emitted: false,
+    emitted: true,
   },
   {
     name: 'session.subscribed',

@@ -4,7 +4,7 @@
  * port, `peername` with it, message ids as 32 hex digits, times in milliseconds.
  */
 import { randomBytes } from 'node:crypto';
-import type { ClientInfo, CloseReason, ConnectInfo, Delivery, DropReason, Message, MessageProperties, Subscription } from '@junction/broker-core';
+import type { AuthnOutcome, AuthzRequest, ClientInfo, CloseReason, ConnectInfo, Delivery, DropReason, Message, MessageProperties, Subscription } from '@junction/broker-core';
 import { fromBytes, type Value, type ValueMap } from '../runtime/values.js';
 import type { EventName } from './catalog.js';
 
@@ -166,6 +166,30 @@ export class EventColumns {
       clean_start: info.cleanStart,
       expiry_interval: info.sessionExpiryInterval ?? 0,
       conn_props: {},
+    });
+  }
+
+  authnComplete(info: ConnectInfo, outcome: AuthnOutcome): ValueMap {
+    return this.base('client.check_authn_complete', {
+      clientid: info.clientId,
+      username: info.username,
+      peername: info.peer,
+      reason_code: outcome.reason,
+      is_superuser: outcome.isSuperuser,
+      is_anonymous: outcome.isAnonymous,
+    });
+  }
+
+  authzComplete(req: AuthzRequest, result: 'allow' | 'deny', source: string): ValueMap {
+    const c = req.client;
+    return this.base('client.check_authz_complete', {
+      clientid: c.clientId,
+      username: c.username,
+      peerhost: hostOf(c.peer),
+      topic: req.topic,
+      action: req.action,
+      authz_source: source,
+      result,
     });
   }
 

@@ -80,6 +80,14 @@ export function attachEventHooks(hooks: Hooks, engine: RuleEngine, cols: EventCo
     },
     { needs: ['client.connack'], attach: () => hooks.on('client.connack', (info, result) => fire('client.connack', () => cols.connack(info, result))) },
     {
+      needs: ['client.check_authn_complete'],
+      attach: () => hooks.on('client.check_authn_complete', (info, outcome) => fire('client.check_authn_complete', () => cols.authnComplete(info, outcome))),
+    },
+    {
+      needs: ['client.check_authz_complete'],
+      attach: () => hooks.on('client.check_authz_complete', (req, result, source) => fire('client.check_authz_complete', () => cols.authzComplete(req, result, source))),
+    },
+    {
       needs: ['message.delivered'],
       attach: () => hooks.on('message.delivered', (client, d) => !skip(d.message) && fire('message.delivered', () => cols.delivered(client, d))),
     },
