@@ -1,0 +1,2 @@
+export * from './quic/index.js';
+export * from './webtransport/index.js';
