@@ -1,0 +1,215 @@
+import { JunctionError, type BrokerCore, type Logger, type SessionSnapshot } from '@junction/broker-core';
+import { ErrorCode, type Msg, type NatsConnection, type NatsError } from 'nats';
+import type { ClusterConfig } from './config.js';
+import { heldWith, RegistryConflictError, type ClientRegistry, type RegistryEntry, type RegistryWill } from './registry.js';
+import { RestoredSessions } from './restored.js';
+import { snapshotFromWire, snapshotToWire, type WireSnapshot } from './snapshot-wire.js';
+import type { ClusterStats } from './stats.js';
+import { encodeLevel } from './subject.js';
+import type { Tasks } from './tasks.js';
+import { DeadNodeWills, willToRegistry } from './wills.js';
+
+interface HandoverRequest {
+  clientId: string;
+  resume: boolean;
+}
+
+/**
+ * The session half of the cluster link: who owns each client id (the registry, compare-and-set),
+ * moving a session between nodes on a claim, keeping the registry's copy of persistent sessions
+ * and of connected clients' wills current, and the wills of dead nodes.
+ */
+export class ClusterSessions {
+  private broker: BrokerCore | undefined;
+  private wills: DeadNodeWills | undefined;
+  /** Wills of this node's connected clients, mirrored into their registry entries. */
+  private readonly liveWills = new Map<string, RegistryWill>();
+  private readonly pendingRecords = new Set<string>();
+  private recordFlush: NodeJS.Immediate | undefined;
+  private readonly unhooks: (() => void)[] = [];
+  private readonly restored: RestoredSessions;
+  private closed = false;
+
+  constructor(
+    private readonly nodeName: string,
+    private readonly config: ClusterConfig,
+    private readonly control: NatsConnection,
+    private readonly registry: ClientRegistry,
+    private readonly tasks: Tasks,
+    private readonly stats: ClusterStats,
+    private readonly log: Logger,
+  ) {
+    control.subscribe(this.handoverSubject(nodeName), { callback: (err, m) => this.onHandover(err, m) });
+    this.restored = new RestoredSessions(nodeName, config, control, registry, stats, log);
+  }
+
+  /**
+   * Start serving `broker`: follow its clients in the registry, take other nodes' hand-backs,
+   * and check the sessions it restored from its durable store (the messages of one another node
+   * took over meanwhile are handed to that node, see `RestoredSessions`; the others are
+   * registered again).
+   */
+  async attach(broker: BrokerCore): Promise<void> {
+    this.broker = broker;
+    this.wills = new DeadNodeWills(this.registry, broker, this.tasks, this.stats, this.log);
+    const record = (clientId: string) => this.scheduleRecord(clientId);
+    this.unhooks.push(
+      broker.hooks.on('client.connected', (c, info) => {
+        if (info.will) this.liveWills.set(c.clientId, willToRegistry(info.will, c, this.nodeName));
+        record(c.clientId);
+      }),
+      broker.hooks.on('client.disconnected', (c) => {
+        // From here on this node handles the will itself (published, delayed or dropped).
+        if (this.liveWills.delete(c.clientId)) record(c.clientId);
+      }),
+      broker.hooks.on('session.subscribed', (c) => record(c.clientId)),
+      broker.hooks.on('session.unsubscribed', (c) => record(c.clientId)),
+    );
+    this.restored.serve(broker);
+    await this.restored.reconcile(broker);
+  }
+
+  /** Another node stopped answering (see `NodeLiveness`). */
+  nodeDown(node: string): void {
+    this.wills?.nodeDown(node);
+  }
+
+  // ---------------------------------------------------------------- claims and handover
+
+  async claim(clientId: string, cleanStart: boolean): Promise<SessionSnapshot | undefined> {
+    try {
+      return await this.claimInRegistry(clientId, cleanStart);
+    } catch (err) {
+      if (err instanceof JunctionError) throw err;
+      if (this.config.on_registry_unavailable === 'local') {
+        this.log.warn({ err, clientId }, 'cluster_registry_unavailable');
+        return undefined;
+      }
+      throw new JunctionError('server_unavailable', `client registry unavailable for ${clientId}`, { cause: err });
+    }
+  }
+
+  private async claimInRegistry(clientId: string, cleanStart: boolean): Promise<SessionSnapshot | undefined> {
+    let moved: SessionSnapshot | undefined;
+    const asked = new Set<string>();
+    const dead = new Set<string>();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { entry, revision } = await this.registry.read(clientId);
+      if (entry && entry.node !== this.nodeName && !asked.has(entry.node)) {
+        asked.add(entry.node);
+        const r = await this.requestHandover(entry.node, clientId, !cleanStart);
+        if (r.reachable) moved = r.snapshot ?? moved;
+        else {
+          // The owner is gone (killed, partitioned away): resume from the registry's record.
+          if (!cleanStart && entry.session) moved = { session: entry.session, deliveries: [] };
+          dead.add(entry.node);
+          this.log.warn({ clientId, owner: entry.node }, 'cluster_owner_unreachable');
+        }
+      }
+      // The connection lost with a dead owner still has its will: whoever overwrites the entry
+      // publishes it (the compare-and-set makes that once), unless a resumed session cancels a
+      // delayed one [MQTT-3.1.3-9].
+      const will = entry?.will && dead.has(entry.node) && (entry.will.delay <= 0 || cleanStart) ? entry.will : undefined;
+      // A clean start begins a new session; otherwise the session (if any) continues here.
+      const held = cleanStart ? [this.nodeName] : heldWith(entry?.held, this.nodeName);
+      const next: RegistryEntry = { node: this.nodeName, ...(moved && { session: moved.session }), held };
+      try {
+        await this.tasks.track(this.registry.write(clientId, next, revision));
+        if (moved) this.stats.takenOver++;
+        if (will) this.wills?.publish(clientId, will, entry!.node);
+        return moved;
+      } catch (err) {
+        if (!(err instanceof RegistryConflictError)) throw err;
+      }
+    }
+    throw new JunctionError('server_unavailable', `client id ${clientId} is being claimed on another node`);
+  }
+
+  private async requestHandover(node: string, clientId: string, resume: boolean): Promise<{ reachable: boolean; snapshot?: SessionSnapshot }> {
+    const req: HandoverRequest = { clientId, resume };
+    try {
+      const m = await this.control.request(this.handoverSubject(node), JSON.stringify(req), { timeout: this.config.request_timeout });
+      const reply = JSON.parse(m.string()) as { snapshot?: WireSnapshot };
+      return { reachable: true, snapshot: reply.snapshot ? snapshotFromWire(reply.snapshot) : undefined };
+    } catch (err) {
+      const code = (err as NatsError).code;
+      if (code === ErrorCode.NoResponders || code === ErrorCode.Timeout) return { reachable: false };
+      throw err;
+    }
+  }
+
+  private onHandover(err: NatsError | null, m: Msg): void {
+    if (err) return;
+    let reply: { snapshot?: WireSnapshot } = {};
+    try {
+      const req = JSON.parse(m.string()) as HandoverRequest;
+      if (typeof req?.clientId !== 'string') throw new TypeError('clientId missing');
+      const snap = this.broker?.handOver(req.clientId, req.resume === true);
+      if (snap) reply = { snapshot: snapshotToWire(snap) };
+      this.stats.handedOver++;
+      this.log.info({ clientId: req.clientId, resume: req.resume === true, messages: snap?.deliveries.length ?? 0 }, 'cluster_session_handed_over');
+    } catch (e) {
+      this.log.warn({ err: e }, 'cluster_handover_failed');
+    }
+    m.respond(JSON.stringify(reply));
+  }
+
+  private handoverSubject(node: string): string {
+    return `${this.config.subject_prefix}.ctl.${encodeLevel(node)}.handover`;
+  }
+
+  // ---------------------------------------------------------------- registry upkeep
+
+  released(clientId: string): void {
+    if (this.closed) return;
+    void this.tasks.track(
+      (async () => {
+        const { entry, revision } = await this.registry.read(clientId);
+        if (entry?.node === this.nodeName) await this.registry.remove(clientId, revision);
+      })().catch((err) => {
+        if (!(err instanceof RegistryConflictError)) this.log.warn({ err, clientId }, 'cluster_registry_release_failed');
+      }),
+    );
+  }
+
+  /** Keep the registry's copy of a session current (coalesced per event-loop turn). */
+  private scheduleRecord(clientId: string): void {
+    if (this.closed) return;
+    this.pendingRecords.add(clientId);
+    this.recordFlush ??= setImmediate(() => {
+      this.recordFlush = undefined;
+      this.flushRecords();
+    });
+  }
+
+  private flushRecords(): void {
+    const ids = [...this.pendingRecords];
+    this.pendingRecords.clear();
+    for (const id of ids) void this.tasks.track(this.writeRecord(id));
+  }
+
+  private async writeRecord(clientId: string): Promise<void> {
+    const snap = this.broker?.sessionRecord(clientId);
+    const will = this.liveWills.get(clientId);
+    if (!snap && !will) return;
+    try {
+      const { entry, revision } = await this.registry.read(clientId);
+      if (entry?.node !== this.nodeName) return;
+      await this.registry.write(clientId, { node: this.nodeName, ...(snap && { session: snap.session }), ...(will && { will }), ...(entry.held && { held: entry.held }) }, revision);
+    } catch (err) {
+      if (err instanceof RegistryConflictError) this.scheduleRecord(clientId);
+      else this.log.warn({ err, clientId }, 'cluster_registry_write_failed');
+    }
+  }
+
+  /** Write what is pending, stop following the broker. The caller then settles the tasks. */
+  close(): void {
+    if (this.recordFlush) clearImmediate(this.recordFlush);
+    this.recordFlush = undefined;
+    this.flushRecords();
+    this.wills?.stop();
+    this.restored.stop();
+    this.closed = true;
+    for (const u of this.unhooks.splice(0)) u();
+  }
+}

@@ -1,0 +1,95 @@
+import { BrokerCore, createAdapterContext, type BrokerOptions } from '@junction/broker-core';
+import { tcpListenersFactory } from '@junction/mqtt';
+import { eventually } from '@junction/test-servers';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { ClusterNode } from '../src/index.js';
+import type { ClusterConfig } from '../src/config.js';
+
+/** One Junction node in-process: the core, its cluster link, an MQTT TCP listener. */
+export interface TestNode {
+  readonly name: string;
+  readonly broker: BrokerCore;
+  readonly cluster: ClusterNode;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startNode(name: string, servers: string[], over: { cluster?: Partial<ClusterConfig>; broker?: BrokerOptions } = {}): Promise<TestNode> {
+  const cluster = await ClusterNode.start({ nodeName: name, config: { servers, kv_replicas: 3, request_timeout: 2000, ...over.cluster } });
+  const broker = new BrokerCore({ nodeName: name, retained: cluster.retained, ...over.broker });
+  if (over.broker?.sessionStore) await broker.restore();
+  await cluster.attach(broker);
+  const listeners = tcpListenersFactory.create(createAdapterContext(broker), {
+    default: { enable: true, bind: { host: '127.0.0.1', port: 0 }, max_connections: 1000, mountpoint: '' },
+  });
+  const [info] = await listeners.start();
+  let stopped: Promise<void> | undefined;
+  return {
+    name,
+    broker,
+    cluster,
+    url: `mqtt://127.0.0.1:${info!.port}`,
+    stop: () =>
+      (stopped ??= (async () => {
+        await listeners.stop({ drainMs: 0 });
+        await broker.close();
+        await cluster.close();
+      })()),
+  };
+}
+
+const clients: MqttClient[] = [];
+
+/** An MQTT 5 client that the suite ends in afterEach (`endClients`). */
+export async function client(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+  clients.push(c);
+  return c;
+}
+
+/** Let the suite end a client it connected itself. */
+export function track(c: MqttClient): MqttClient {
+  clients.push(c);
+  return c;
+}
+
+export async function endClients(): Promise<void> {
+  await Promise.allSettled(clients.splice(0).map((c) => c.endAsync(true)));
+}
+
+/** Messages a client received, as `topic payload` strings. */
+export function inbox(c: MqttClient): string[] {
+  const got: string[] = [];
+  c.on('message', (topic, payload) => {
+    if (payload.toString() !== 'probe') got.push(`${topic} ${payload.toString()}`);
+  });
+  return got;
+}
+
+/**
+ * Wait until a subscription made on one node is routed from another: NATS spreads interest
+ * between its servers asynchronously, so publish a probe on `topic` until `got` shows it.
+ */
+export async function untilRouted(pub: MqttClient, topic: string, subs: MqttClient[]): Promise<void> {
+  const seen = new Set<MqttClient>();
+  const listeners = subs.map((s) => {
+    const fn = (t: string, payload: Buffer) => {
+      if (t === topic && payload.toString() === 'probe') seen.add(s);
+    };
+    s.on('message', fn);
+    return () => s.off('message', fn);
+  });
+  try {
+    await eventually(
+      async () => {
+        await pub.publishAsync(topic, 'probe', { qos: 0 });
+        await new Promise((r) => setTimeout(r, 20));
+        return seen.size === subs.length;
+      },
+      15_000,
+      `a route for ${topic}`,
+    );
+  } finally {
+    for (const off of listeners) off();
+  }
+}

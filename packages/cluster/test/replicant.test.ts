@@ -1,0 +1,75 @@
+/**
+ * Core and replicant roles: a core node on a hub nats-server with JetStream, a replicant node on
+ * a leaf nats-server WITHOUT JetStream (JetStream and the KV are reached through the hub). The
+ * replicant routes messages, takes part in takeovers and sees cluster-wide bans.
+ */
+import { installAuth, type AuthHandle } from '@junction/auth';
+import { silentLogger } from '@junction/broker-core';
+import { eventually } from '@junction/test-servers';
+import mqtt, { type IDisconnectPacket } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { client, endClients, inbox, startNode, untilRouted, type TestNode } from './helpers.js';
+import { startHubAndLeaves, type HubAndLeaves } from './leaf-nats.js';
+
+let nats: HubAndLeaves;
+let core: TestNode;
+let replicant: TestNode;
+const auths: AuthHandle[] = [];
+
+beforeAll(async () => {
+  nats = await startHubAndLeaves(1);
+  core = await startNode('core-1', [nats.hubUrl], { cluster: { role: 'core', kv_replicas: 1 } });
+  replicant = await startNode('replicant-1', [nats.leafUrls[0]!], { cluster: { role: 'replicant', kv_replicas: 1, jetstream_domain: nats.domain } });
+  for (const n of [core, replicant]) auths.push(await installAuth(n.broker, {}, silentLogger, { records: n.cluster.records }));
+}, 60_000);
+
+afterEach(endClients);
+
+afterAll(async () => {
+  await Promise.allSettled([core?.stop(), replicant?.stop()]);
+  await Promise.allSettled(auths.map((a) => a.stop()));
+  await nats?.stop();
+});
+
+describe('a replicant node on a leaf NATS server without JetStream', () => {
+  it('routes messages both ways with the core node', async () => {
+    const onCore = await client(core.url, { clientId: 'r-core-sub' });
+    const onReplicant = await client(replicant.url, { clientId: 'r-rep-sub' });
+    await onCore.subscribeAsync('rep/#', { qos: 1 });
+    await onReplicant.subscribeAsync('rep/#', { qos: 1 });
+    const [gotCore, gotReplicant] = [inbox(onCore), inbox(onReplicant)];
+    const pubCore = await client(core.url, { clientId: 'r-core-pub' });
+    const pubReplicant = await client(replicant.url, { clientId: 'r-rep-pub' });
+    await untilRouted(pubCore, 'rep/probe', [onReplicant]);
+    await untilRouted(pubReplicant, 'rep/probe', [onCore]);
+    await pubCore.publishAsync('rep/from-core', 'c', { qos: 1 });
+    await pubReplicant.publishAsync('rep/from-replicant', 'r', { qos: 1 });
+    await eventually(() => gotCore.length === 2 && gotReplicant.length === 2, 5000, 'both messages on both nodes');
+    expect(gotCore.sort()).toEqual(['rep/from-core c', 'rep/from-replicant r']);
+    expect(gotReplicant.sort()).toEqual(['rep/from-core c', 'rep/from-replicant r']);
+  });
+
+  it('uses the cluster registry: a client id moving from the replicant to the core takes its session over', async () => {
+    const first = await client(replicant.url, { clientId: 'r-mover', clean: false, properties: { sessionExpiryInterval: 60 } });
+    await first.subscribeAsync('rep/mover', { qos: 1 });
+    const kicked = new Promise<IDisconnectPacket>((resolve) => first.once('disconnect', resolve));
+    const second = await client(core.url, { clientId: 'r-mover', clean: false, properties: { sessionExpiryInterval: 60 } });
+    expect((await kicked).reasonCode).toBe(0x8e);
+    expect(second.connected).toBe(true);
+  });
+
+  it('sees bans created on the core node: kicks and refuses the client', async () => {
+    const victim = await client(replicant.url, { clientId: 'r-banned' });
+    const gone = new Promise<IDisconnectPacket>((resolve) => victim.once('disconnect', resolve));
+    auths[0]!.banned.create({ as: 'clientid', who: 'r-banned' });
+    expect((await gone).reasonCode).toBe(0x98);
+    const code = await mqtt.connectAsync(replicant.url, { protocolVersion: 5, clientId: 'r-banned', reconnectPeriod: 0 }).then(
+      async (c) => (await c.endAsync(true), undefined),
+      (err: { code?: number }) => err.code,
+    );
+    expect(code).toBe(0x8a);
+    // And the other way round: a ban removed on the replicant is removed on the core.
+    expect(auths[1]!.banned.delete('clientid', 'r-banned')).toBe(true);
+    await eventually(() => auths[0]!.banned.lookup('clientid', 'r-banned') === undefined, 5000, 'the delete on the core');
+  });
+});
