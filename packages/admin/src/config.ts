@@ -37,7 +37,7 @@ export const dashboardSchema = Type.Object(
     unsuccessful_login_lock_duration: Duration({ default: '10m', description: 'How long a user name is locked for the address after too many failed logins (HTTP 429).' }),
     unsuccessful_login_delay: Duration({ default: '500ms', description: 'Junction: each failed login is answered only after this delay, to slow password guessing.' }),
     audit_max_entries: Type.Integer({ default: 1000, minimum: 0, description: 'Junction: audit entries kept in memory for `GET /api/v5/audit` (every write is also logged as `admin_audit`).' }),
-    static_dir: Type.Optional(Type.String({ description: 'Junction: directory of the built dashboard (apps/dashboard), served at `/`. Unset: no dashboard files are served.' })),
+    static_dir: Type.Optional(Type.String({ description: 'Junction: directory of the built dashboard (apps/dashboard), served at `/` without credentials. Unset: the gateway serves apps/dashboard/dist when it has been built; an embedding application passes `staticDir` or nothing is served.' })),
   },
   { additionalProperties: false, default: {}, description: 'The REST API and dashboard (EMQX `dashboard`).' },
 );

@@ -33,6 +33,13 @@ export const CTL_USAGE = `usage: junction ctl <command> [--json]
   banned list
   banned add <as> <who> [--reason R] [--until RFC3339] [--by B]   as: clientid, username, peerhost, peerhost_net, clientid_re, username_re
   banned del <as> <who>
+  listeners                                the MQTT listeners and whether they run
+  listeners stop|start|restart <id>        e.g. tcp:default; stopping disconnects its clients
+  log set-level <level>                    trace, debug, info, warn, error, fatal, silent (until restart)
+  trace list
+  trace start clientid|topic|ip_address <value> [--name N] [--minutes M] [--formatter text|json]
+  trace show <name>                        print the trace file
+  trace stop <name> | trace del <name>
 `;
 
 type Flags = Record<string, string | true>;
@@ -150,6 +157,58 @@ export async function runCtl(argv: readonly string[], opts: CtlOptions): Promise
         print({ deleted: { as, who } }, () => [`lifted the ban on ${as} ${who}`]);
         return 0;
       }
+      case 'listeners':
+      case 'listeners list': {
+        const r = (await api.call('GET', '/api/v5/listeners')) as Record<string, unknown>[];
+        print(r, () => r.map((l) => `${String(l.id).padEnd(20)} ${String(l.bind).padEnd(22)} ${l.running ? 'running' : 'stopped'} connections=${l.current_connections}`));
+        return 0;
+      }
+      case 'listeners stop':
+      case 'listeners start':
+      case 'listeners restart': {
+        const id = need(rest[0], 'id');
+        const l = (await api.call('PUT', `/api/v5/listeners/${enc(id)}/${sub}`)) as Record<string, unknown>;
+        print(l, () => [`${id} ${l.running ? 'running' : 'stopped'} on ${l.bind}`]);
+        return 0;
+      }
+      case 'log set-level': {
+        const level = need(rest[0], 'level');
+        const r = await api.call('PUT', '/api/v5/configs/log', { level });
+        print(r, () => [`log level ${level}`]);
+        return 0;
+      }
+      case 'trace list': {
+        const r = (await api.call('GET', '/api/v5/trace')) as Record<string, unknown>[];
+        print(r, () => r.map((t) => `${t.name} ${t.type}=${t[String(t.type)]} ${t.status} ${t.start_at} .. ${t.end_at} bytes=${Object.values(t.log_size as Record<string, number>).reduce((a, b) => a + b, 0)}`));
+        return 0;
+      }
+      case 'trace start': {
+        const type = need(rest[0], 'clientid|topic|ip_address');
+        const value = need(rest[1], 'value');
+        const minutes = flags.minutes === undefined ? 10 : Number(flags.minutes);
+        if (!(minutes > 0)) throw new CtlError('--minutes must be a positive number', 2);
+        const name = typeof flags.name === 'string' ? flags.name : `${type}_${value}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256);
+        const body: Record<string, unknown> = { name, type, [type]: value, end_at: new Date(Date.now() + minutes * 60_000).toISOString() };
+        if (typeof flags.formatter === 'string') body.formatter = flags.formatter;
+        const t = (await api.call('POST', '/api/v5/trace', body)) as Record<string, unknown>;
+        print(t, () => [`trace ${t.name} ${t.status} until ${t.end_at}`]);
+        return 0;
+      }
+      case 'trace show': {
+        out(String(await api.call('GET', `/api/v5/trace/${enc(need(rest[0], 'name'))}/download`, undefined, [200], true)).replace(/\n$/, ''));
+        return 0;
+      }
+      case 'trace stop': {
+        const t = (await api.call('PUT', `/api/v5/trace/${enc(need(rest[0], 'name'))}/stop`)) as Record<string, unknown>;
+        print(t, () => [`trace ${t.name} ${t.status}`]);
+        return 0;
+      }
+      case 'trace del': {
+        const name = need(rest[0], 'name');
+        await api.call('DELETE', `/api/v5/trace/${enc(name)}`);
+        print({ deleted: name }, () => [`deleted trace ${name}`]);
+        return 0;
+      }
       default:
         throw new CtlError(`unknown command: ${words.join(' ')}\n${CTL_USAGE}`, 2);
     }
@@ -196,7 +255,8 @@ class Api {
     await this.call('POST', '/api/v5/logout', {}).catch(() => {});
   }
 
-  async call(method: string, path: string, body?: unknown, ok: number[] = [200, 201, 204]): Promise<unknown> {
+  /** The answer parsed as JSON when it is (`raw`: the text as it came). */
+  async call(method: string, path: string, body?: unknown, ok: number[] = [200, 201, 204], raw = false): Promise<unknown> {
     const headers: Record<string, string> = { 'user-agent': 'junction-ctl', accept: 'application/json' };
     if (this.auth) headers.authorization = this.auth;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -217,7 +277,7 @@ class Api {
       const v = value as { code?: string; message?: string } | undefined;
       throw new Error(`${res.status} ${v?.code ?? ''} ${v?.message ?? text}`.replace(/\s+/g, ' ').trim());
     }
-    return value;
+    return raw ? text : value;
   }
 }
 

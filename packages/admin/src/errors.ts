@@ -9,7 +9,8 @@ export type AdminErrorCode =
   | 'not_found' //          404 NOT_FOUND / CLIENTID_NOT_FOUND
   | 'already_exists' //     409 ALREADY_EXISTS
   | 'locked' //             429 LOGIN_LOCKED
-  | 'not_supported'; //     501 NOT_SUPPORTED (e.g. no auth stores were given)
+  | 'not_supported' //      501 NOT_SUPPORTED (e.g. no auth stores were given)
+  | 'unavailable'; //       503 SERVICE_UNAVAILABLE (a listener that cannot bind now)
 
 export class AdminError extends Error {
   readonly code: AdminErrorCode;
@@ -31,6 +32,7 @@ export const HTTP_STATUS: Readonly<Record<AdminErrorCode, number>> = {
   already_exists: 409,
   locked: 429,
   not_supported: 501,
+  unavailable: 503,
 };
 
 export const DEFAULT_API_CODE: Readonly<Record<AdminErrorCode, string>> = {
@@ -41,6 +43,7 @@ export const DEFAULT_API_CODE: Readonly<Record<AdminErrorCode, string>> = {
   already_exists: 'ALREADY_EXISTS',
   locked: 'LOGIN_LOCKED',
   not_supported: 'NOT_SUPPORTED',
+  unavailable: 'SERVICE_UNAVAILABLE',
 };
 
 /**

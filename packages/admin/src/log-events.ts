@@ -16,4 +16,15 @@ export const LOG = {
   apiKeysImported: 'admin_api_keys_imported',
   storeWriteFailed: 'admin_store_write_failed',
   requestFailed: 'admin_request_failed',
+  listenerStopped: 'admin_listener_stopped',
+  listenerStarted: 'admin_listener_started',
+  listenerStartFailed: 'admin_listener_start_failed',
+  gatewayDisabled: 'admin_gateway_disabled',
+  gatewayEnabled: 'admin_gateway_enabled',
+  /** A setting changed at run time through `PUT /api/v5/configs/{section}`. */
+  configUpdated: 'admin_config_updated',
+  traceCreated: 'admin_trace_created',
+  traceStopped: 'admin_trace_stopped',
+  traceDeleted: 'admin_trace_deleted',
+  traceWriteFailed: 'admin_trace_write_failed',
 } as const;

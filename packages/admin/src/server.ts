@@ -1,15 +1,19 @@
 /**
  * `createAdminServer`: the REST API (EMQX's `/api/v5` paths and shapes) on fastify, with login
  * tokens and API keys, an audit trail of every write, the OpenAPI document generated from the
- * route schemas, Prometheus metrics, and optionally the dashboard's static files.
+ * route schemas, Prometheus metrics, run-time control (listeners, gateways, config, log traces),
+ * and optionally the dashboard's static files.
  */
 import { join } from 'node:path';
 import { ConfigError, parseBind, silentLogger, VERSION, type BindAddress, type ConnectInfo, type Logger } from '@junction/broker-core';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AdapterControl } from './adapter-control.js';
+import type { AdminAdapters } from './adapters-api.js';
 import { AuditLog, redact, type AuditEntry } from './audit.js';
 import type { AdminAuthStores } from './auth-stores.js';
+import { ChargerTracker } from './charger-tracker.js';
 import { ClientTracker } from './client-tracker.js';
 import { normalizeAdminConfig, type AdminConfigInput } from './config.js';
 import type { AdminBroker, AdminContext } from './context.js';
@@ -21,9 +25,17 @@ import { authnRoutes } from './routes/authn.js';
 import { bannedRoutes } from './routes/banned.js';
 import { clientRoutes } from './routes/clients.js';
 import { dashboardUserRoutes } from './routes/dashboard-users.js';
+import { configRoutes } from './routes/configs.js';
+import { gatewayRoutes } from './routes/gateways.js';
+import { listenerControlRoutes } from './routes/listener-control.js';
 import { messageRoutes } from './routes/messages.js';
 import { monitorRoutes } from './routes/monitor.js';
+import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
+import { traceRoutes } from './routes/trace.js';
+import type { AdminRules } from './rules-api.js';
+import { RuntimeConfig, type LogLevelControl } from './runtime-config.js';
+import { MonitorSampler } from './sampler.js';
 import { AdminUserStore, checkPassword } from './security/admin-users.js';
 import { ApiKeyStore } from './security/api-keys.js';
 import { authenticationHook } from './security/authenticate.js';
@@ -31,6 +43,7 @@ import { LoginLimiter } from './security/login-limiter.js';
 import { randomPassword } from './security/passwords.js';
 import { TokenSigner } from './security/tokens.js';
 import { StatsCollector } from './stats.js';
+import { TraceManager } from './trace/trace-manager.js';
 
 /** The environment variable with the first administrator's password (EMQX: `EMQX_DASHBOARD__DEFAULT_PASSWORD`). */
 export const DEFAULT_PASSWORD_ENV = 'JUNCTION_DASHBOARD__DEFAULT_PASSWORD';
@@ -53,6 +66,18 @@ export interface AdminServerOptions {
   readonly dataDir?: string;
   /** Where `JUNCTION_DASHBOARD__DEFAULT_PASSWORD` is read; default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The rule engine (`@junction/rules`' `RulesHandle` fits), for `/api/v5/rules` and `/rule_test`. */
+  readonly rules?: AdminRules;
+  /** The running adapters, for `/api/v5/listeners` and `/gateways`. */
+  readonly adapters?: AdminAdapters;
+  /** The built dashboard, served at `/` when `dashboard.static_dir` is unset (the gateway passes
+   * the directory of apps/dashboard's build when it exists). */
+  readonly staticDir?: string;
+  /** The whole running configuration (the gateway's), for `GET /api/v5/configs` (secrets are
+   * redacted). Unset: the admin sections, the node name and the broker's `mqtt` settings. */
+  readonly runningConfig?: () => Readonly<Record<string, unknown>>;
+  /** The root logger's level, for `PUT /api/v5/configs/log` `{"level": "debug"}`. */
+  readonly logLevel?: LogLevelControl;
 }
 
 export interface AdminServerApi {
@@ -95,6 +120,11 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
     tokens: new TokenSigner(d.token_expired_time),
     limiter: new LoginLimiter({ maxAttempts: d.unsuccessful_login_max_attempts, intervalMs: d.unsuccessful_login_interval, lockMs: d.unsuccessful_login_lock_duration }),
   };
+  const chargers = new ChargerTracker(broker.hooks, now);
+  const sampler = new MonitorSampler(broker, broker.clock);
+  const control = new AdapterControl(opts.adapters, log);
+  // Trace files: <data_dir>/trace, or a temporary directory removed at stop.
+  const traces = new TraceManager(broker.hooks, { dir: opts.dataDir ? join(opts.dataDir, 'trace') : undefined, log });
   const prometheus = new PrometheusExporter(broker, ctx.stats, { processMetrics: config.prometheus.process_metrics });
 
   // No fastify logger: request lines would carry URLs and bodies; errors are logged below.
@@ -130,14 +160,21 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
     bannedRoutes(api, ctx);
     authnRoutes(api, ctx);
     monitorRoutes(api, ctx, prometheus);
+    ruleRoutes(api, ctx, opts.rules);
+    gatewayRoutes(api, ctx, control, chargers, sampler);
+    listenerControlRoutes(api, ctx, control);
+    configRoutes(api, new RuntimeConfig(ctx, opts.runningConfig, opts.logLevel));
+    traceRoutes(api, ctx, traces);
   });
-  if (d.static_dir) app.register(fastifyStatic, { root: d.static_dir, prefix: '/', wildcard: true });
+  const staticDir = d.static_dir ?? opts.staticDir;
+  if (staticDir) app.register(fastifyStatic, { root: staticDir, prefix: '/', wildcard: true });
 
   let stopping: Promise<void> | undefined;
   const api: AdminServerApi = {
     admin: ctx,
     async start() {
       await app.listen({ host: bind.host, port: bind.port });
+      sampler.start();
       const addr = app.server.address();
       const real = typeof addr === 'object' && addr ? { host: addr.address, port: addr.port } : { host: bind.host, port: bind.port };
       log.info(real, LOG.listening);
@@ -146,7 +183,11 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
     stop() {
       return (stopping ??= (async () => {
         tracker.close();
+        chargers.close();
+        sampler.stop();
         await app.close();
+        await control.close();
+        await traces.close();
         prometheus.close();
         log.info({}, LOG.stopped);
       })());

@@ -1,7 +1,9 @@
+import { createAdapterContext } from '@junction/broker-core';
+import { tcpListenersFactory } from '@junction/mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BannedStore, BanRecord } from '../src/index.js';
+import type { AdminAdapterView, BannedStore, BanRecord } from '../src/index.js';
 import { runCtl, type CtlOptions } from '../src/index.js';
-import { ADMIN_PASSWORD, startAdmin, type AdminFixture } from './helpers.js';
+import { ADMIN_PASSWORD, eventually, startAdmin, type AdminFixture } from './helpers.js';
 
 let f: AdminFixture | undefined;
 afterEach(async () => {
@@ -84,5 +86,35 @@ describe('junction ctl', () => {
     expect((await ctl([])).out).toContain('usage: junction ctl');
     const down = await runCtl(['status'], { url: 'http://127.0.0.1:1', out: () => {}, err: () => {} });
     expect(down).toBe(1);
+  });
+});
+
+describe('junction ctl: listeners, log level, traces', () => {
+  it('lists and stops listeners, sets the log level, starts, shows and deletes a trace; audited as cli', async () => {
+    let level = 'info';
+    let views: AdminAdapterView[] = [];
+    f = await startAdmin({ extra: () => ({ adapters: () => views, logLevel: { get: () => level, set: (l: string) => (level = l) } }) });
+    const tcp = tcpListenersFactory.create(createAdapterContext(f.harness.broker, { sections: { mqtt: {} } }), { extra: { enable: true, bind: { host: '127.0.0.1', port: 0 }, max_connections: 10, mountpoint: '' } });
+    views = [{ type: 'listeners.tcp', listeners: await tcp.start(), stats: () => tcp.stats(), adapter: tcp }];
+    try {
+      expect((await ctl(['listeners'])).out).toMatch(/^tcp:extra\s+127\.0\.0\.1:\d+\s+running connections=0$/);
+      expect(await ctl(['listeners', 'stop', 'tcp:extra'])).toMatchObject({ code: 0, out: expect.stringMatching(/^tcp:extra stopped on 127\.0\.0\.1:\d+$/) });
+      expect((await ctl(['listeners', 'stop', 'tcp:nope'])).err).toContain('404 BAD_LISTENER_ID');
+      expect(await ctl(['log', 'set-level', 'debug'])).toMatchObject({ code: 0, out: 'log level debug' });
+      expect(level).toBe('debug');
+      expect((await ctl(['log', 'set-level', 'loud'])).code).toBe(1);
+
+      expect((await ctl(['trace', 'start', 'clientid', 'ctl-1', '--minutes', '5'])).out).toMatch(/^trace clientid_ctl-1 running until /);
+      const c = await f.mqttClient({ clientId: 'ctl-1' });
+      c.end(true);
+      await eventually(async () => (await ctl(['trace', 'show', 'clientid_ctl-1'])).out.includes('[client.disconnected]'), 3000, 'traced');
+      expect((await ctl(['trace', 'list'])).out).toMatch(/^clientid_ctl-1 clientid=ctl-1 running .* bytes=\d+$/);
+      expect((await ctl(['trace', 'stop', 'clientid_ctl-1'])).out).toBe('trace clientid_ctl-1 stopped');
+      expect((await ctl(['trace', 'del', 'clientid_ctl-1'])).out).toBe('deleted trace clientid_ctl-1');
+      const audit = (await f.api('GET', '/api/v5/audit?from=cli')).body.data as { operation_type: string }[];
+      expect(new Set(audit.map((e) => e.operation_type))).toEqual(new Set(['listeners', 'configs', 'trace']));
+    } finally {
+      await tcp.stop({ drainMs: 0 });
+    }
   });
 });

@@ -6,7 +6,7 @@
 import type { BrokerOptions, Logger } from '@junction/broker-core';
 import { tcpFixture, type BrokerHarness } from '@junction/mqtt/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { AdminUserStore, createAdminServer, type AdminAuthStores, type AdminConfigInput, type AdminServer } from '../src/index.js';
+import { AdminUserStore, createAdminServer, type AdminAuthStores, type AdminConfigInput, type AdminServer, type AdminServerOptions } from '../src/index.js';
 export { eventually, sleep } from '@junction/test-servers';
 
 export interface LogEntry {
@@ -35,6 +35,8 @@ export interface FixtureOptions {
   dataDir?: string;
   /** Do not start the admin server (the test starts it). */
   noStart?: boolean;
+  /** Further server options (rules, adapters, staticDir), made once the broker runs. */
+  extra?: (h: BrokerHarness) => Partial<AdminServerOptions>;
 }
 
 export interface AdminFixture {
@@ -71,6 +73,7 @@ export async function startAdmin(opts: FixtureOptions = {}): Promise<AdminFixtur
     dataDir: opts.dataDir,
     env: opts.env ?? { JUNCTION_DASHBOARD__DEFAULT_PASSWORD: ADMIN_PASSWORD },
     config: { ...opts.config, dashboard: { unsuccessful_login_delay: '20ms', ...opts.config?.dashboard } },
+    ...opts.extra?.(harness),
   });
   const clients: MqttClient[] = [];
   const f: AdminFixture = {

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrokerCore } from '@junction/broker-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createAdminServer, normalizeAdminConfig } from '../src/index.js';
 import { ADMIN_PASSWORD, basic, fastAdmins, login, memoryLog, startAdmin, type AdminFixture } from './helpers.js';
 
@@ -53,8 +53,9 @@ describe('login and tokens', () => {
 
   it('expires tokens after token_expired_time, and logout revokes one', async () => {
     // Generous lifetime so a loaded machine does not expire the token during the first checks.
-    const t0 = Date.now();
     f = await startAdmin({ config: { dashboard: { token_expired_time: '4s' } } });
+    // Taken after the fixture's login: the token expires at the latest 4 s from here.
+    const t0 = Date.now();
     const other = await login(f.base, 'admin', ADMIN_PASSWORD);
     expect((await f.api('POST', '/api/v5/logout', {}, { authorization: `Bearer ${other}` })).status).toBe(204);
     const r = await f.api('GET', '/api/v5/clients', undefined, { authorization: `Bearer ${other}` });
@@ -143,6 +144,7 @@ describe('API keys', () => {
 
   it('are created from a bootstrap file (key:secret:role); a viewer key may only read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'junction-admin-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'keys.txt');
     writeFileSync(file, '# keys\nmonitor:monitor-secret-1:viewer\nbroken-line\nops:ops-secret-1\n');
     f = await startAdmin({ config: { api_key: { bootstrap_file: file } } });
@@ -182,6 +184,7 @@ describe('secure defaults', () => {
 
   it('creates the admin with a random password logged once, stores it hashed, and never logs it again', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'junction-admin-'));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
     f = await startAdmin({ dataDir, env: {}, noStart: true });
     const { port } = await f.admin.start();
     f.base = `http://127.0.0.1:${port}`;

@@ -174,4 +174,7 @@ export function monitorRoutes(app: FastifyInstance, ctx: AdminContext, prometheu
   );
 
   app.get('/api/v5/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Public, as EMQX's /api-docs/swagger.json: the shape of the API is no secret.
+  app.get('/api-docs/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api-docs/swagger.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 }

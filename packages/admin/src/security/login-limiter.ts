@@ -21,9 +21,14 @@ export class LoginLimiter {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly limits: LoginLimits,
+    private limits: LoginLimits,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** New limits for the failures counted from now on (changed at run time). */
+  setLimits(limits: LoginLimits): void {
+    this.limits = { ...limits };
+  }
 
   /** Milliseconds until the pair may try again; 0 when not locked. */
   lockedFor(username: string, ip: string): number {

@@ -23,9 +23,14 @@ export class TokenSigner {
   private readonly revoked = new Map<string, number>();
 
   constructor(
-    private readonly ttlMs: number,
+    private ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Lifetime of tokens issued from now on (`dashboard.token_expired_time` changed at run time). */
+  setTtl(ms: number): void {
+    this.ttlMs = ms;
+  }
 
   issue(username: string): { token: string; claims: TokenClaims } {
     const t = this.now();

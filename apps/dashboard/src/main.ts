@@ -1,0 +1,2 @@
+/** The dashboard's entry point: defines every element; `<jn-app>` in index.html does the rest. */
+import './app.js';
