@@ -14,6 +14,8 @@ import { defaultConfigPath, packageVersion } from './paths.js';
 import { gatewaySections } from './sections.js';
 import { startGateway } from './server.js';
 import { watchShutdown, type SignalSource } from './shutdown.js';
+import { checkWorkersConfig, runPrimary, runWorker, WORKER_INDEX_ENV, workerCount } from './workers.js';
+import cluster from 'node:cluster';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -87,13 +89,19 @@ function ctl(argv: readonly string[], ctx: CliContext): Promise<number> {
 }
 
 function load(args: CliArgs, ctx: CliContext): GatewayConfig {
-  return loadConfig({ file: args.config ?? defaultConfigPath(), env: ctx.env, schema: ctx.schema }) as GatewayConfig;
+  const config = loadConfig({ file: args.config ?? defaultConfigPath(), env: ctx.env, schema: ctx.schema }) as GatewayConfig;
+  checkWorkersConfig(config);
+  return config;
 }
 
 async function start(config: GatewayConfig, ctx: CliContext): Promise<number> {
   const log = createLogger({ ...config.log, destination: ctx.stdout === process.stdout ? undefined : ctx.stdout });
+  // `node.workers` > 1: this process is the primary, or one of the workers it forked.
+  const workers = workerCount(config);
+  if (workers > 1 && cluster.isWorker) return runWorker(config, log.child({ worker: Number(process.env[WORKER_INDEX_ENV]) }), ctx.startGateway);
   const shutdown = watchShutdown({ signals: ctx.signals, exit: ctx.exit, log });
   try {
+    if (workers > 1) return await runPrimary(config, log, workers, shutdown.requested);
     let gateway;
     try {
       gateway = await ctx.startGateway(config, log);

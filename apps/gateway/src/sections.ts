@@ -5,11 +5,13 @@
 import { adminSections } from '@junction/admin';
 import { authSections } from '@junction/auth';
 import { brokerConfigSchema } from '@junction/broker-core';
+import { clusterConfigSchema } from '@junction/cluster';
 import { coapGatewayFactory } from '@junction/coap';
-import { connectorsSections } from '@junction/connectors';
+import { connectorsSections, sourcesSection } from '@junction/connectors';
 import { sslListenersFactory, tcpListenersFactory } from '@junction/mqtt';
 import { mqttSnGatewayFactory } from '@junction/mqtt-sn';
 import { ocppGatewayFactory } from '@junction/ocpp';
+import { quicListenersFactory, webtransportListenersFactory } from '@junction/quic';
 import { rulesConfigSchema } from '@junction/rules';
 import { durableSessionsSchema } from '@junction/store-lmdb';
 import { wsListenersFactory, wssListenersFactory } from '@junction/websocket';
@@ -23,15 +25,20 @@ export function gatewaySections(): AdapterRegistry {
   for (const [path, schema] of Object.entries(adminSections)) registry.addSection(path, schema);
   // Durable sessions and retained messages under node.data_dir.
   registry.addSection('durable_sessions', durableSessionsSchema);
+  // Clustering over NATS (off unless `cluster.enable`).
+  registry.addSection('cluster', clusterConfigSchema);
   // The rule engine: EMQX's rule_engine section, and the sinks its rules send to.
   registry.addSection('rule_engine', rulesConfigSchema);
   for (const [path, schema] of Object.entries(connectorsSections)) registry.addSection(path, schema);
+  registry.addSection('sources', sourcesSection);
   return registry
     .addSection('mqtt', brokerConfigSchema)
     .register(tcpListenersFactory)
     .register(sslListenersFactory)
     .register(wsListenersFactory)
     .register(wssListenersFactory)
+    .register(quicListenersFactory)
+    .register(webtransportListenersFactory)
     .register(mqttSnGatewayFactory)
     .register(coapGatewayFactory)
     .register(ocppGatewayFactory);

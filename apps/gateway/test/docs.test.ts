@@ -52,7 +52,7 @@ describe('configDocs', () => {
     expect(rows).toContain('| `listeners.tcp.<name>.bind` | bind address | `127.0.0.1:1883` | Address to listen on. |');
     expect(rows).toContain('| `gateway.coap.heartbeat` | duration | `30s` | Heartbeat interval. |');
     expect(rows.map((r) => r.split(' | ')[0]?.slice(2))).toEqual([
-      ...['`node.name`', '`node.data_dir`', '`node.cookie`', '`log.level`', '`log.format`'],
+      ...['`node.name`', '`node.data_dir`', '`node.cookie`', '`node.workers`', '`log.level`', '`log.format`'],
       ...['`sys_topics.sys_msg_interval`', '`sys_topics.sys_heartbeat_interval`', '`sys_topics.sys_event_messages`'],
       ...['`sys_topics.sys_event_messages.client_connected`', '`sys_topics.sys_event_messages.client_disconnected`'],
       ...['`sys_topics.sys_event_messages.client_subscribed`', '`sys_topics.sys_event_messages.client_unsubscribed`'],

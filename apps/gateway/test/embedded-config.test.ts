@@ -13,7 +13,7 @@ describe('the embedded config/junction.yaml', () => {
   it('loads, and binds loopback only', () => {
     // The real schema: every registered adapter and plugin section.
     const config = loadConfig({ file: defaultConfigPath(), env: {}, schema: gatewaySchema() });
-    expect(at(config, 'node')).toEqual({ name: 'junction@127.0.0.1', data_dir: './data' });
+    expect(at(config, 'node')).toEqual({ name: 'junction@127.0.0.1', data_dir: './data', workers: 1 });
     expect(at(config, 'log')).toEqual({ level: 'info', format: 'text' });
     expect(at(config, 'listeners.tcp')).toEqual({ default: { bind: { host: '127.0.0.1', port: 1883 }, enable: true, max_connections: 1_000_000, mountpoint: '' } });
     expect(at(config, 'dashboard.listeners.http.bind')).toEqual({ host: '127.0.0.1', port: 18083 });

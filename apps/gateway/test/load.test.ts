@@ -22,7 +22,7 @@ function failure(yaml: string): ConfigError {
 describe('loadConfig defaults', () => {
   it('fills every default of an empty file, in parsed form', () => {
     expect(load('')).toEqual({
-      node: { name: 'junction@127.0.0.1', data_dir: './data' },
+      node: { name: 'junction@127.0.0.1', data_dir: './data', workers: 1 },
       log: { level: 'info', format: 'text' },
       sys_topics: { sys_msg_interval: 60_000, sys_heartbeat_interval: 30_000, sys_event_messages: { client_connected: true, client_disconnected: true, client_subscribed: false, client_unsubscribed: false } },
       mqtt: {
@@ -59,7 +59,7 @@ describe('loadConfig defaults', () => {
   it('treats an empty value as absent, so the key takes its default', () => {
     const config = load('mqtt:\nnode:\n  data_dir:\n  name: edge@10.0.0.2\n');
     expect(at(config, 'mqtt.max_inflight')).toBe(32);
-    expect(at(config, 'node')).toEqual({ name: 'edge@10.0.0.2', data_dir: './data' });
+    expect(at(config, 'node')).toEqual({ name: 'edge@10.0.0.2', data_dir: './data', workers: 1 });
   });
 
   it('keeps values given in the file', () => {

@@ -24,7 +24,7 @@ describe('junction executable', () => {
   it('check-config exits 2 and names the unknown key', () => {
     const file = tmpFile('node:\n  name: junction@127.0.0.1\n  nmae: typo\n');
     const r = junction('check-config', '--config', file);
-    expect(r.stderr).toBe(`junction: config error at node.nmae: unknown key; expected one of: name, data_dir, cookie (${file}:3:9)\n`);
+    expect(r.stderr).toBe(`junction: config error at node.nmae: unknown key; expected one of: name, data_dir, cookie, workers (${file}:3:9)\n`);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
   });

@@ -13,6 +13,11 @@ export const nodeSchema = Type.Object(
     name: Type.String({ default: 'junction@127.0.0.1', minLength: 1, description: 'Node name, `name@host` as in EMQX; identifies this node in logs, $SYS topics and a cluster.' }),
     data_dir: Type.String({ default: './data', minLength: 1, description: 'Directory for durable data (sessions, retained messages); relative to the working directory.' }),
     cookie: Type.Optional(Type.String({ minLength: 1, description: 'Shared secret nodes of one cluster use to recognise each other. Not needed for a single node.' })),
+    workers: Type.Union([Type.Integer({ minimum: 0, maximum: 256 }), Type.Literal('auto')], {
+      default: 1,
+      description:
+        'Processes serving the listeners (`junction start`): 0 or 1 runs one process; N > 1 forks N workers that share the ports and act as one broker; `auto` is one per CPU. Needs `durable_sessions.enable: false`; see docs/performance.md.',
+    }),
   },
   { additionalProperties: false, default: {}, description: 'This node: its name and where it keeps data.' },
 );
