@@ -78,7 +78,7 @@ export interface Parsed {
 }
 
 /** Flags that take no value. */
-const BOOLEAN = new Set(['spin', 'verbose', 'v', 'no-pin', 'help', 'h', 'quiet']);
+const BOOLEAN = new Set(['spin', 'persistent', 'verbose', 'v', 'no-pin', 'help', 'h', 'quiet']);
 /** Flags that take a value but are not RunConfig fields. */
 const VALUED = new Set(['out', 'label', 'broker', 'broker-pid', 'meta', 'scenarios', 'rounds', 'broker-cpu', 'tool-cpus', 'startup-timeout', 'logs']);
 
@@ -107,6 +107,7 @@ export function parseArgs(argv: string[], opts: { brokerSpecs?: boolean } = {}):
     }
     if (BOOLEAN.has(name)) {
       if (name === 'spin') out.overrides.spin = true;
+      if (name === 'persistent') out.overrides.persistent = true;
       else addFlag(name, value ?? 'true');
       continue;
     }

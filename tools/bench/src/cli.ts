@@ -46,6 +46,7 @@ Options (override the scenario's settings):
   --workers N                 load worker threads (default: one per available CPU, max 8)
   --prefix T                  topic prefix (bench)
   --spin                      busy-poll between paced sends instead of sleeping
+  --persistent                subscribers keep persistent sessions (clean 0; MQTT 5: session expiry 1 h)
   --broker NAME               name copied into the results (run)
   --broker-pid PID|auto       read this process's RSS and CPU (auto: the port's listener)
   --label L                   result label (run, one scenario)

@@ -68,6 +68,8 @@ export interface RunConfig {
   outHigh: number;
   /** busy-poll instead of sleeping between paced sends */
   spin: boolean;
+  /** subscribers keep persistent sessions (clean session 0; MQTT 5: clean start 0, session expiry 1 h) */
+  persistent: boolean;
   /** extra members appended to the JSON result */
   meta?: Record<string, unknown>;
 }
@@ -105,6 +107,7 @@ export const DEFAULTS: RunConfig = {
   brokerPid: 0,
   outHigh: 65536,
   spin: false,
+  persistent: false,
 };
 
 /** What each base scenario changes from DEFAULTS (the shared benchmark's settings). */

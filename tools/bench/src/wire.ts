@@ -24,8 +24,10 @@ export const PT = {
   AUTH: 15,
 } as const;
 
-export function encodeConnect(clientId: string, version: MqttVersion, keepalive: number): Buffer {
-  return mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clientId, clean: true, keepalive }, { protocolVersion: version });
+/** CONNECT; `persistent`: clean session 0 (MQTT 5: clean start 0 and a session expiry of one hour). */
+export function encodeConnect(clientId: string, version: MqttVersion, keepalive: number, persistent = false): Buffer {
+  const properties = persistent && version === 5 ? { sessionExpiryInterval: 3600 } : undefined;
+  return mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clientId, clean: !persistent, keepalive, properties }, { protocolVersion: version });
 }
 
 export function encodeSubscribe(messageId: number, filters: string[], qos: QoS, version: MqttVersion): Buffer {

@@ -155,7 +155,8 @@ class Conn {
     s.on('connect', () => {
       const r = this.role === Role.Sub ? 's' : this.role === Role.Pub ? 'p' : this.role === Role.Subscriber ? 'f' : 'c';
       C.writes++;
-      s.write(encodeConnect(`jb${init.tag}${r}${this.gi}`, V, cfg.keepalive));
+      const persistent = cfg.persistent && (this.role === Role.Sub || this.role === Role.Subscriber);
+      s.write(encodeConnect(`jb${init.tag}${r}${this.gi}`, V, cfg.keepalive, persistent));
       this.state = St.WaitConnack;
     });
     s.on('drain', () => {
