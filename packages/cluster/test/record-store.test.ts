@@ -1,30 +1,15 @@
 import { silentLogger, type RecordChange, type RecordStore } from '@junction/broker-core';
 import { recordStoreSuite } from '@junction/broker-core/testing';
-import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
-import { connect, type KV, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '@junction/test-servers';
+import type { KV } from 'nats';
+import { describe, expect, it } from 'vitest';
 import { ClusterRecordStore } from '../src/index.js';
+import { useKvBuckets } from './kv-buckets.js';
 
-let nats: NatsCluster;
-let nc: NatsConnection;
-let buckets = 0;
+const kvs = useKvBuckets('records');
+const bucket = () => kvs.bucket();
 
-beforeAll(async () => {
-  nats = await startNatsCluster(1);
-  nc = await connect({ servers: nats.urls });
-}, 30_000);
-
-afterAll(async () => {
-  await nc?.close();
-  await nats?.stop();
-});
-
-async function bucket(): Promise<{ kv: KV; name: string }> {
-  const name = `records_${++buckets}`;
-  return { kv: (await nc.jetstream().views.kv(name, { history: 1 })) as KV, name };
-}
-
-const open = (b: { kv: KV; name: string }) => ClusterRecordStore.open(b.kv, nc.jetstream(), b.name, silentLogger);
+const open = (b: { kv: KV; name: string }) => ClusterRecordStore.open(b.kv, kvs.jetstream(), b.name, silentLogger);
 const buckets_ = new WeakMap<RecordStore, { kv: KV; name: string }>();
 
 // Every record store passes the core's conformance suite; this one over a fresh KV bucket, and

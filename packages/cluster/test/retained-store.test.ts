@@ -1,26 +1,15 @@
 import { silentLogger, type Message } from '@junction/broker-core';
 import { retainedStoreSuite } from '@junction/broker-core/testing';
-import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
-import { connect, type KV, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '@junction/test-servers';
+import type { KV } from 'nats';
+import { describe, expect, it } from 'vitest';
 import { ClusterRetainedStore } from '../src/index.js';
+import { useKvBuckets } from './kv-buckets.js';
 
-let nats: NatsCluster;
-let nc: NatsConnection;
-let buckets = 0;
-
-beforeAll(async () => {
-  nats = await startNatsCluster(1);
-  nc = await connect({ servers: nats.urls });
-}, 30_000);
-
-afterAll(async () => {
-  await nc?.close();
-  await nats?.stop();
-});
+const kvs = useKvBuckets('retained');
 
 async function bucket(): Promise<KV> {
-  return nc.jetstream().views.kv(`retained_${++buckets}`, { history: 1 });
+  return (await kvs.bucket()).kv;
 }
 
 async function store(kv?: KV): Promise<ClusterRetainedStore> {
