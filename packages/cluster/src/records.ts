@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { checkRecordAddress, type Logger, type RecordChange, type RecordStore, type StoredRecord } from '@junction/broker-core';
 import { headers, KvWatchInclude, type JetStreamClient, type KV, type KvEntry, type QueuedIterator } from 'nats';
+import { OwnWrites } from './own-writes.js';
 
 /** Keys whose base64url form is longer than this are stored under their SHA-256 (subjects have a size limit). */
 const MAX_PLAIN_KEY = 240;
@@ -38,9 +39,7 @@ export function recordKey(namespace: string, key: string): string {
 export class ClusterRecordStore implements RecordStore {
   private watcher: QueuedIterator<KvEntry> | undefined;
   private readonly listeners = new Map<string, Set<(change: RecordChange) => void>>();
-  private readonly pending = new Map<string, number>();
-  private readonly deferred = new Map<string, KvEntry>();
-  private readonly floor = new Map<string, number>();
+  private readonly own = new OwnWrites((e) => this.entry(e));
   private closed = false;
 
   private constructor(
@@ -56,7 +55,7 @@ export class ClusterRecordStore implements RecordStore {
     store.watcher = await kv.watch({ key: '>', include: KvWatchInclude.UpdatesOnly });
     const it = store.watcher;
     void (async () => {
-      for await (const e of it) store.entry(e);
+      for await (const e of it) store.own.entry(e);
     })().catch((err) => {
       if (!store.closed) log.error({ err }, 'cluster_records_watch_failed');
     });
@@ -90,7 +89,7 @@ export class ClusterRecordStore implements RecordStore {
     if (JSON.stringify(value) === undefined) throw new TypeError('record value must be JSON');
     const kk = recordKey(namespace, key);
     const data = Buffer.from(JSON.stringify({ k: key, v: value } satisfies Envelope));
-    await this.write(kk, () => this.kv.put(kk, data));
+    await this.own.write(kk, () => this.kv.put(kk, data));
   }
 
   async delete(namespace: string, key: string): Promise<boolean> {
@@ -100,7 +99,7 @@ export class ClusterRecordStore implements RecordStore {
     const h = headers();
     h.set('KV-Operation', 'DEL');
     const body = Buffer.from(JSON.stringify({ k: key } satisfies Envelope));
-    await this.write(kk, async () => (await this.js.publish(this.editSubject(kk), body, { headers: h })).seq);
+    await this.own.write(kk, async () => (await this.js.publish(this.editSubject(kk), body, { headers: h })).seq);
     return true;
   }
 
@@ -138,38 +137,8 @@ export class ClusterRecordStore implements RecordStore {
     this.watcher = undefined;
   }
 
-  // ---------------------------------------------------------------- own writes vs. the feed
-
-  private async write(kk: string, op: () => Promise<number>): Promise<void> {
-    this.pending.set(kk, (this.pending.get(kk) ?? 0) + 1);
-    let revision = 0;
-    try {
-      revision = await op();
-    } finally {
-      const left = this.pending.get(kk)! - 1;
-      if (left > 0) this.pending.set(kk, left);
-      else this.pending.delete(kk);
-      if (revision > (this.floor.get(kk) ?? 0)) this.floor.set(kk, revision);
-      if (left === 0) {
-        const e = this.deferred.get(kk);
-        this.deferred.delete(kk);
-        if (e) this.entry(e);
-      }
-    }
-  }
-
-  /** A change from the KV watch: passed on unless it is this store's own (or older than it). */
+  /** A change from another node (own writes are filtered out by `own`): to the listeners. */
   private entry(e: KvEntry): void {
-    if (this.pending.has(e.key)) {
-      this.deferred.set(e.key, e);
-      return;
-    }
-    const floor = this.floor.get(e.key);
-    if (floor !== undefined) {
-      if (e.revision < floor) return;
-      this.floor.delete(e.key);
-      if (e.revision === floor) return;
-    }
     const dot = e.key.indexOf('.');
     const set = dot > 0 ? this.listeners.get(e.key.slice(0, dot).replaceAll('/', '.')) : undefined;
     if (!set || set.size === 0) return;

@@ -1,6 +1,7 @@
 import { isSysTopic, MemoryRetainedStore, type Logger, type Message, type RetainedStore } from '@junction/broker-core';
 import type { KV, KvEntry, QueuedIterator } from 'nats';
 import { decodeFrame, encodeFrame, ORIGIN_BYTES } from './frame.js';
+import { OwnWrites } from './own-writes.js';
 
 const NO_ORIGIN = Buffer.alloc(ORIGIN_BYTES);
 const EMPTY = new Uint8Array(0);
@@ -20,12 +21,8 @@ export function retainedKey(topic: string): string {
 export class ClusterRetainedStore implements RetainedStore {
   private readonly mirror: MemoryRetainedStore;
   private watch: QueuedIterator<KvEntry> | undefined;
-  /** Local writes of a key not yet acknowledged by the KV: the watch must not undo them. */
-  private readonly dirty = new Map<string, number>();
-  /** The last watch entry of a dirty key, applied after the local write if it is newer. */
-  private readonly deferred = new Map<string, KvEntry>();
-  /** Revision of this node's last acknowledged write of a key, until the watch reaches it. */
-  private readonly floor = new Map<string, number>();
+  /** Read your own writes: the watch never undoes a local write. */
+  private readonly own = new OwnWrites((e) => this.applyEntry(e));
 
   constructor(
     private readonly kv: KV,
@@ -41,24 +38,9 @@ export class ClusterRetainedStore implements RetainedStore {
     const initialized = new Promise<void>((r) => (ready = r));
     this.watch = await this.kv.watch({ key: '>', initializedFn: () => ready() });
     void (async () => {
-      for await (const e of this.watch!) this.apply(e);
+      for await (const e of this.watch!) this.own.entry(e);
     })().catch((err) => this.log.error({ err }, 'cluster_retained_watch_failed'));
     await initialized;
-  }
-
-  /** A watch entry: applied unless a local write of the key is newer (read your own writes). */
-  private apply(e: KvEntry): void {
-    if (this.dirty.has(e.key)) {
-      this.deferred.set(e.key, e);
-      return;
-    }
-    const floor = this.floor.get(e.key);
-    if (floor !== undefined) {
-      if (e.revision < floor) return;
-      this.floor.delete(e.key);
-      if (e.revision === floor) return; // this node's own write coming back
-    }
-    this.applyEntry(e);
   }
 
   private applyEntry(e: KvEntry): void {
@@ -85,23 +67,10 @@ export class ClusterRetainedStore implements RetainedStore {
     return had;
   }
 
-  private async write(key: string, value: Uint8Array): Promise<void> {
-    this.dirty.set(key, (this.dirty.get(key) ?? 0) + 1);
-    let revision = 0;
-    try {
-      revision = await this.kv.put(key, value);
-    } finally {
-      const left = this.dirty.get(key)! - 1;
-      if (left > 0) this.dirty.set(key, left);
-      else this.dirty.delete(key);
-      if (revision > (this.floor.get(key) ?? 0)) this.floor.set(key, revision);
-      if (left === 0) {
-        const e = this.deferred.get(key);
-        this.deferred.delete(key);
-        if (e) this.apply(e);
-      }
-    }
+  private write(key: string, value: Uint8Array): Promise<void> {
+    return this.own.write(key, () => this.kv.put(key, value));
   }
+
 
   get(topic: string): Promise<Message | undefined> {
     return this.mirror.get(topic);
