@@ -10,7 +10,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { H3 } from '../src/webtransport/index.js';
 import { H3TestClient } from './wt-h3-client.js';
-import { startWtBroker, type WtBroker } from './wt-helpers.js';
+import { exchangeBulk, startWtBroker, type WtBroker } from './wt-helpers.js';
 
 let b: WtBroker;
 beforeAll(async () => {
@@ -81,17 +81,7 @@ describe('MQTT over WebTransport (HTTP/3)', () => {
     await c.connected;
     const tcp = tcpClient();
     await tcp.connected;
-    const up = topicFor('bulk-up');
-    const down = topicFor('bulk-down');
-    await tcp.client.subscribeAsync(up, { qos: 0 });
-    await c.client.subscribeAsync(down, { qos: 0 });
-    const payloads = [...Array.from({ length: 200 }, (_, i) => Buffer.alloc(1024, i)), Buffer.alloc(100 * 1024, 7)];
-    for (const p of payloads) c.client.publish(up, p, { qos: 0 });
-    for (const p of payloads) tcp.client.publish(down, p, { qos: 0 });
-    const gotUp = await tcp.waitMessages(payloads.length, up, 15_000);
-    const gotDown = await c.waitMessages(payloads.length, down, 15_000);
-    expect(gotUp.reduce((n, m) => n + m.payload.length, 0)).toBe(300 * 1024);
-    expect(gotDown.reduce((n, m) => n + m.payload.length, 0)).toBe(300 * 1024);
+    await exchangeBulk(c, tcp);
     await c.client.endAsync();
     await tcp.client.endAsync();
     await h3.close();

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrokerCore, createAdapterContext, type Adapter, type BrokerOptions } from '@junction/broker-core';
 import { tcpListenersFactory } from '@junction/mqtt';
+import { topicFor, type TestClient } from '@junction/mqtt/testing';
+import { expect } from 'vitest';
 import { defaultWebTransportListenerConfig, webtransportListenersFactory, type WebTransportListenerConfig } from '../src/webtransport/index.js';
 
 export interface TestCert {
@@ -81,4 +83,22 @@ export async function startWtBroker(opts: { broker?: BrokerOptions; listener?: P
         cert.remove();
       })()),
   };
+}
+
+/**
+ * 300 KB each way between a WebTransport client and a TCP client (200 × 1 KiB and one 100 KiB
+ * message at QoS 0): asserts both sides received every byte.
+ */
+export async function exchangeBulk(wt: TestClient, tcp: TestClient): Promise<void> {
+  const up = topicFor('bulk-up');
+  const down = topicFor('bulk-down');
+  await tcp.client.subscribeAsync(up, { qos: 0 });
+  await wt.client.subscribeAsync(down, { qos: 0 });
+  const payloads = [...Array.from({ length: 200 }, (_, i) => Buffer.alloc(1024, i)), Buffer.alloc(100 * 1024, 7)];
+  for (const p of payloads) wt.client.publish(up, p, { qos: 0 });
+  for (const p of payloads) tcp.client.publish(down, p, { qos: 0 });
+  const gotUp = await tcp.waitMessages(payloads.length, up, 15_000);
+  const gotDown = await wt.waitMessages(payloads.length, down, 15_000);
+  expect(gotUp.reduce((n, m) => n + m.payload.length, 0)).toBe(300 * 1024);
+  expect(gotDown.reduce((n, m) => n + m.payload.length, 0)).toBe(300 * 1024);
 }
