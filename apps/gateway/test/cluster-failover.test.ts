@@ -211,3 +211,73 @@ describe('gateway cluster: kill -9 under load with persistent sessions', () => {
     }
   }, 60_000);
 });
+
+describe('gateway cluster: kill -9 of the node holding a persistent subscriber, publishers elsewhere', () => {
+  it('loses no acknowledged message: parked while the session has no node, handed back when the node returns', async () => {
+    const dataDirA = mkdtempSync(join(tmpdir(), 'junction-cluster-park-a-'));
+    const extra = 'mqtt: { max_mqueue_len: 1000000 }\n';
+    const [a, b, c] = await Promise.all([node(nats, 'park-a', 0, dataDirA, extra), node(nats, 'park-b', 1, undefined, extra), node(nats, 'park-c', 2, undefined, extra)]);
+    let restarted: Running | undefined;
+    const loads: { stop: () => void }[] = [];
+    const clients: MqttClient[] = [];
+    const opts = { protocolVersion: 5 as const, clientId: 'mover', clean: false, properties: { sessionExpiryInterval: 600 }, reconnectPeriod: 0 };
+    const got: string[] = [];
+    try {
+      // The subscriber is connected to A; the publishers are on B.
+      const sub = await mqtt.connectAsync(url(a), opts);
+      clients.push(sub);
+      sub.on('message', (_t, p) => got.push(p.toString()));
+      await sub.subscribeAsync('park/#', { qos: 1 });
+      const probe = await mqtt.connectAsync(url(b), { protocolVersion: 5, clientId: 'park-probe', reconnectPeriod: 0 });
+      clients.push(probe);
+      await eventually(
+        async () => {
+          await probe.publishAsync('park/probe', 'probe', { qos: 1 });
+          await new Promise((r) => setTimeout(r, 50));
+          return got.includes('probe');
+        },
+        10_000,
+        'a route from B to A',
+      );
+      const acked: Record<string, number[]> = { q1: [], q2: [] };
+      loads.push(flood(b, 'q1', 'park/q1', acked.q1!), flood(b, 'q2', 'park/q2', acked.q2!));
+      await eventually(() => acked.q1!.length >= 100 && acked.q2!.length >= 100, 15_000, 'load acknowledged through A');
+      a.child.kill('SIGKILL');
+      await a.exit;
+      // The session has no node now: what B's publishers send meanwhile is parked, and
+      // acknowledged once parked.
+      const atKill = acked.q1!.length + acked.q2!.length;
+      await eventually(() => acked.q1!.length + acked.q2!.length >= atKill + 200, 15_000, 'messages acknowledged while A is dead');
+
+      // The subscriber resumes on C from the registry's record, with what was parked.
+      const moved = mqtt.connect(url(c), opts);
+      clients.push(moved);
+      moved.on('message', (_t, p) => got.push(p.toString()));
+      const present = new Promise<boolean>((resolve, reject) => {
+        moved.once('connect', (p) => resolve(p.sessionPresent));
+        moved.once('error', reject);
+      });
+      expect(await present).toBe(true);
+      const atResume = acked.q1!.length + acked.q2!.length;
+      await eventually(() => acked.q1!.length + acked.q2!.length >= atResume + 100, 15_000, 'messages acknowledged after the resume');
+      for (const l of loads) l.stop();
+
+      // A comes back with what it had stored (and acknowledged) and hands it to C.
+      restarted = await node(nats, 'park-a', 0, dataDirA, extra);
+      const missing = () => {
+        const seen = new Set(got);
+        return Object.entries(acked).flatMap(([tag, ids]) => ids.map((id) => `${tag}:${id}`).filter((m) => !seen.has(m)));
+      };
+      await eventually(() => missing().length === 0, 20_000, 'every acknowledged message at the subscriber');
+      expect(missing()).toEqual([]);
+      expect(b.lines.some((l) => l.msg === 'cluster_confirm_timeout' && l.node === 'park-a')).toBe(true);
+      expect(c.lines.some((l) => l.msg === 'cluster_parked_taken')).toBe(true);
+    } finally {
+      for (const l of loads) l.stop();
+      await Promise.allSettled(clients.map((cl) => cl.endAsync(true)));
+      for (const gw of [restarted, b, c]) gw?.child.kill('SIGTERM');
+      await Promise.all([restarted, b, c].map((gw) => gw?.exit));
+      rmSync(dataDirA, { recursive: true, force: true });
+    }
+  }, 90_000);
+});

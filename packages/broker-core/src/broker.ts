@@ -350,10 +350,20 @@ export class BrokerCore implements Broker, ConnectionHost {
     }
     const outcome: PublishOutcome = { matched: this.dispatch(this.toMessage(req, conn.publisher)) };
     // QoS 1/2 are acknowledged once durable: every store write this publish caused is done.
-    if (req.qos === 0 || !this.persist || (this.lastWrites.length === 0 && !(persistent && req.qos === 2) && !req.retain)) return outcome;
+    const forwarded = this.lastForwarded;
+    if (req.qos === 0) return outcome;
+    if (!this.persist || (this.lastWrites.length === 0 && !(persistent && req.qos === 2) && !req.retain)) {
+      if (forwarded === undefined) return outcome;
+      if (pipeline) {
+        outcome.durable = forwarded;
+        return outcome;
+      }
+      return forwarded.then(() => outcome);
+    }
     const waits: Promise<unknown>[] = this.lastWrites.map((t) => this.persist!.durable(t));
     if (persistent && req.qos === 2) waits.push(this.persist!.durable(s));
     if (req.retain) waits.push(this.lastRetainWrite);
+    if (forwarded !== undefined) waits.push(forwarded);
     if (pipeline) {
       outcome.durable = waits.length === 1 ? waits[0]!.then(noop) : Promise.all(waits).then(noop);
       return outcome;
@@ -532,7 +542,11 @@ export class BrokerCore implements Broker, ConnectionHost {
     this.metrics.counters['messages.publish']++;
     if (msg.retain) this.storeRetained(msg);
     let matched = this.router.route(msg);
-    if (this.cluster !== undefined && !isSysTopic(msg.topic)) matched += this.cluster.forward(msg);
+    this.lastForwarded = undefined;
+    if (this.cluster !== undefined && !isSysTopic(msg.topic)) {
+      matched += this.cluster.forward(msg);
+      if (msg.qos > 0) this.lastForwarded = this.cluster.forwardedDurable?.();
+    }
     if (matched === 0) this.outbox.drop(msg, 'no_subscribers');
     if (this.persist) this.lastWrites = this.outbox.takeTouched();
     return matched;
@@ -540,6 +554,9 @@ export class BrokerCore implements Broker, ConnectionHost {
 
   /** Persistent sessions the last dispatch wrote to (empty without a session store). */
   private lastWrites: Session[] = [];
+
+  /** The cluster's promise for the last dispatch (see `ClusterLink.forwardedDurable`). */
+  private lastForwarded: Promise<void> | undefined;
 
   /** The last retained write, which a durable QoS 1/2 retained publish waits for. */
   private lastRetainWrite: Promise<unknown> = Promise.resolve();
@@ -587,9 +604,21 @@ export class BrokerCore implements Broker, ConnectionHost {
 
   /** A message from another node: to the local non-shared subscribers only (not forwarded, not
    * stored as retained). Returns the number of local sessions it reached. */
-  deliverRemote(msg: Message): number {
+  deliverRemote(msg: Message): number;
+  /** …and call `stored` once every session write it caused is durable (at once without a store;
+   * never when a write failed). */
+  deliverRemote(msg: Message, stored: () => void): number;
+  deliverRemote(msg: Message, stored?: () => void): number {
     const n = this.router.route(msg);
-    if (this.persist) this.outbox.takeTouched();
+    if (!this.persist) {
+      stored?.();
+      return n;
+    }
+    const touched = this.outbox.takeTouched();
+    if (stored === undefined) return n;
+    if (touched.length === 0) stored();
+    else if (touched.length === 1) this.persist.durable(touched[0]!).then(stored, noop);
+    else Promise.all(touched.map((t) => this.persist!.durable(t))).then(stored, noop);
     return n;
   }
 

@@ -38,6 +38,13 @@ export interface ClusterLink {
    */
   forward(msg: Message): number;
   /**
+   * Right after `forward` of a QoS 1/2 message: a promise that resolves once every other node
+   * that holds a persistent session matching it has queued it (stored, with a durable store), or
+   * once it is kept in the cluster for a session whose node is gone; undefined when no other node
+   * has to. The core acknowledges a client's PUBLISH only after it. Optional.
+   */
+  forwardedDurable?(): Promise<void> | undefined;
+  /**
    * Called by `open()` after authentication, before the local session lookup: make this node the
    * owner of the client id cluster-wide, disconnecting it elsewhere (0x8E). Resolves with the
    * session moved from the previous node when the client resumes one (`cleanStart` false).

@@ -42,6 +42,16 @@ export const clusterConfigSchema = Type.Object(
       default: '5s',
       description: 'A node silent this long is taken for dead: one surviving node publishes the wills of its connected clients (compare-and-set in the registry, so once).',
     }),
+    confirm_timeout: Duration({
+      default: '1s',
+      description:
+        "How long a node waits for another node to confirm that it queued a QoS 1/2 message for a persistent session it holds (stored, with durable sessions) before taking that node for gone and parking the message in the cluster's JetStream stream for the session; the publisher's PUBACK/PUBREC waits for one or the other.",
+    }),
+    parked_max_age: Duration({
+      default: '1d',
+      description:
+        'How long a message parked for a persistent session whose node is gone stays in the JetStream stream waiting for the session to be resumed on another node (or its node to come back).',
+    }),
     on_registry_unavailable: Type.Union([Type.Literal('refuse'), Type.Literal('local')], {
       default: 'refuse',
       description:
@@ -63,5 +73,7 @@ export const defaultClusterConfig: ClusterConfig = {
   request_timeout: 2000,
   heartbeat_interval: 1000,
   node_timeout: 5000,
+  confirm_timeout: 1000,
+  parked_max_age: 86_400_000,
   on_registry_unavailable: 'refuse',
 };

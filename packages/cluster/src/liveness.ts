@@ -21,13 +21,18 @@ export class NodeLiveness {
     private readonly timeoutMs: number,
     private readonly onDown: (node: string) => void,
     private readonly log: Logger,
+    /** A node heard for the first time, or again after it was reported down. */
+    private readonly onUp?: (node: string) => void,
   ) {
     const subject = `${prefix}.hb.${encodeLevel(self)}`;
     this.sub = nc.subscribe(`${prefix}.hb.*`, {
       callback: (err, m) => {
         if (err) return;
         const node = m.string();
-        if (node !== this.self) this.lastSeen.set(node, Date.now());
+        if (node === this.self) return;
+        const known = this.lastSeen.has(node);
+        this.lastSeen.set(node, Date.now());
+        if (!known) this.onUp?.(node);
       },
     });
     const publish = () => {

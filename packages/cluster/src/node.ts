@@ -1,7 +1,10 @@
 import { silentLogger, type BrokerCore, type ClusterLink, type Logger, type Message, type SessionSnapshot } from '@junction/broker-core';
 import { connect, type ConnectionOptions, type JetStreamClient, type KV, type NatsConnection } from 'nats';
 import { defaultClusterConfig, type ClusterConfig } from './config.js';
+import { Confirmations } from './confirm.js';
 import { NodeLiveness } from './liveness.js';
+import { ParkedMessages } from './parking.js';
+import { PersistentInterest } from './persistent.js';
 import { ClusterRecordStore } from './records.js';
 import { ClientRegistry } from './registry.js';
 import { ClusterRetainedStore } from './retained.js';
@@ -33,10 +36,10 @@ const JETSTREAM_READY_TIMEOUT = 20_000;
  * any listener starts. On shutdown: adapters, `broker.close()`, then `node.close()`.
  */
 export class ClusterNode implements ClusterLink {
-  readonly stats: ClusterStats = newClusterStats();
   private readonly tasks = new Tasks();
   private readonly routing: ClusterRouting;
   private readonly sessions: ClusterSessions;
+  private readonly confirmations: Confirmations;
   private liveness: NodeLiveness | undefined;
   private broker: BrokerCore | undefined;
   private detach: (() => void) | undefined;
@@ -56,9 +59,14 @@ export class ClusterNode implements ClusterLink {
      * `installAuth` (`records`) and `RulesHandle.persist` instead of a local store.
      */
     readonly records: ClusterRecordStore,
+    private readonly parked: ParkedMessages,
+    private readonly persistent: PersistentInterest,
+    private readonly unfollow: () => void,
+    readonly stats: ClusterStats,
   ) {
-    this.routing = new ClusterRouting(data, control, config.subject_prefix, this.stats, log);
-    this.sessions = new ClusterSessions(nodeName, config, control, registry, this.tasks, this.stats, log);
+    this.confirmations = new Confirmations(control, config.subject_prefix, nodeName, config.confirm_timeout, parked, this.stats, log);
+    this.routing = new ClusterRouting(data, control, config.subject_prefix, nodeName, persistent, this.confirmations, this.stats, log);
+    this.sessions = new ClusterSessions(nodeName, config, control, registry, parked, this.tasks, this.stats, log);
   }
 
   /** Connect to NATS, open (or create) the KV buckets and load the retained messages. */
@@ -86,7 +94,13 @@ export class ClusterNode implements ClusterLink {
       const retained = new ClusterRetainedStore(retainedKv, log, { maxRetained: opts.maxRetained || undefined });
       await retained.start();
       const records = await ClusterRecordStore.open(recordsKv, js, `${config.subject_prefix}_records`, log);
-      const node = new ClusterNode(opts.nodeName, config, log, data, control, new ClientRegistry(clientsKv), retained, records);
+      const stats = newClusterStats();
+      const parked = await untilJetStream(() => ParkedMessages.open(control!, js, config, stats, log), log);
+      // Every node's persistent sessions, from the registry, before any client connects here.
+      const registry = new ClientRegistry(clientsKv);
+      const persistent = new PersistentInterest(opts.nodeName);
+      const unfollow = await registry.follow((id, entry) => persistent.apply(id, entry));
+      const node = new ClusterNode(opts.nodeName, config, log, data, control, registry, retained, records, parked, persistent, unfollow, stats);
       for (const nc of [data, control]) watchStatus(nc, log);
       log.info({ node: opts.nodeName, role: config.role, servers: config.servers }, 'cluster_joined');
       return node;
@@ -110,7 +124,17 @@ export class ClusterNode implements ClusterLink {
     this.detach = broker.attachCluster(this);
     await this.sessions.attach(broker);
     const c = this.config;
-    this.liveness = new NodeLiveness(this.control, c.subject_prefix, this.nodeName, c.heartbeat_interval, c.node_timeout, (n) => this.sessions.nodeDown(n), this.log);
+    const down = (n: string) => {
+      this.confirmations.nodeDown(n);
+      this.sessions.nodeDown(n);
+    };
+    const up = (n: string) => this.confirmations.heard(n);
+    this.liveness = new NodeLiveness(this.control, c.subject_prefix, this.nodeName, c.heartbeat_interval, c.node_timeout, down, this.log, up);
+  }
+
+  /** The node holding `clientId`'s persistent session, as this node knows from the registry. */
+  sessionNode(clientId: string): string | undefined {
+    return this.persistent.nodeOf(clientId);
   }
 
   /** Resolves once every subscription change sent so far has reached this node's NATS server. */
@@ -132,6 +156,10 @@ export class ClusterNode implements ClusterLink {
     return this.routing.forward(msg);
   }
 
+  forwardedDurable(): Promise<void> | undefined {
+    return this.routing.forwardedDurable();
+  }
+
   claim(clientId: string, cleanStart: boolean): Promise<SessionSnapshot | undefined> {
     return this.sessions.claim(clientId, cleanStart);
   }
@@ -147,9 +175,12 @@ export class ClusterNode implements ClusterLink {
     if (this.closed) return;
     this.closed = true;
     this.liveness?.stop();
+    this.unfollow();
     this.sessions.close();
     await this.tasks.settle();
     this.routing.close();
+    this.confirmations.close();
+    this.parked.close();
     this.detach?.();
     await this.retained.close();
     await this.records.close();

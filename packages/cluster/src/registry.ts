@@ -39,9 +39,15 @@ export class RegistryConflictError extends Error {
   }
 }
 
-/** KV keys allow `[-/_=.a-zA-Z0-9]`: the client id in base64url (`=` stands for the empty id). */
-function keyOf(clientId: string): string {
+/** KV keys allow `[-/_=.a-zA-Z0-9]`: the client id in base64url (`=` stands for the empty id).
+ * Also a valid NATS subject token. */
+export function keyOf(clientId: string): string {
   return clientId === '' ? '=' : Buffer.from(clientId, 'utf8').toString('base64url');
+}
+
+/** Inverse of {@link keyOf}. */
+export function clientIdOfKey(key: string): string {
+  return key === '=' ? '' : Buffer.from(key, 'base64url').toString('utf8');
 }
 
 /** A read entry: its value (undefined when deleted) and the revision to compare against. */
@@ -61,7 +67,23 @@ export class ClientRegistry {
 
   /** Every client id with an entry (deleted ones may be listed too: `read` tells). */
   async *clientIds(): AsyncIterable<string> {
-    for await (const k of await this.kv.keys()) yield k === '=' ? '' : Buffer.from(k, 'base64url').toString('utf8');
+    for await (const k of await this.kv.keys()) yield clientIdOfKey(k);
+  }
+
+  /**
+   * Every entry, then every change, as `fn(clientId, entry)` (`entry` undefined: deleted), for
+   * as long as the watch runs. Resolves once the current entries were all passed; returns a stop
+   * function.
+   */
+  async follow(fn: (clientId: string, entry: RegistryEntry | undefined) => void): Promise<() => void> {
+    let caughtUp!: () => void;
+    const ready = new Promise<void>((r) => (caughtUp = r));
+    const iter = await this.kv.watch({ key: '>', initializedFn: () => caughtUp() });
+    void (async () => {
+      for await (const e of iter) fn(clientIdOfKey(e.key), e.operation === 'PUT' ? parse(e) : undefined);
+    })().catch(() => {});
+    await ready;
+    return () => iter.stop();
   }
 
   async read(clientId: string): Promise<Versioned> {

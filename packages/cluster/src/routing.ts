@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { BrokerCore, Logger, Message } from '@junction/broker-core';
 import type { Msg, NatsConnection, NatsError, Subscription as NatsSubscription } from 'nats';
 import { decodeFrame, encodeFrame, FrameError, ORIGIN_BYTES, type Frame } from './frame.js';
+import type { Confirmations } from './confirm.js';
+import type { PersistentInterest } from './persistent.js';
 import type { ClusterStats } from './stats.js';
 import { filterToSubjects, topicToSubject } from './subject.js';
 
@@ -17,7 +19,10 @@ const MAX_SUBJECT = 3800;
  * - one queue subscription per shared group and filter on the `control` connection (echo on, so
  *   the group's members on this node compete for this node's own publishes too);
  * - messages in and out as binary frames, with a per-origin sequence number that drops the
- *   second copy overlapping subjects (`a/+` and `a/#`) bring.
+ *   second copy overlapping subjects (`a/+` and `a/#`) bring;
+ * - a QoS 1/2 message that other nodes' persistent sessions match goes out with a reply subject,
+ *   and a node that receives one answers with its name once it queued the message (see
+ *   `Confirmations`).
  */
 export class ClusterRouting {
   private broker: BrokerCore | undefined;
@@ -28,15 +33,23 @@ export class ClusterRouting {
   private readonly plain = new Map<string, { sub: NatsSubscription; refs: number }>();
   private readonly queues = new Map<string, NatsSubscription[]>();
   private readonly subjectCache = new Map<string, string>();
+  private readonly selfName: Uint8Array;
+  /** What the last `forward` waits for (see `forwardedDurable`). */
+  private lastConfirm: Promise<void> | undefined;
   private closed = false;
 
   constructor(
     private readonly data: NatsConnection,
     private readonly control: NatsConnection,
     private readonly prefix: string,
+    nodeName: string,
+    private readonly persistent: PersistentInterest,
+    private readonly confirmations: Confirmations,
     private readonly stats: ClusterStats,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.selfName = Buffer.from(nodeName, 'utf8');
+  }
 
   /** Where messages from other nodes go. */
   attach(broker: BrokerCore): void {
@@ -103,7 +116,14 @@ export class ClusterRouting {
     try {
       const subject = this.subjectOf(msg.topic);
       if (subject.length > MAX_SUBJECT) throw new RangeError('topic too long for a NATS subject');
-      this.data.publish(subject, encodeFrame(msg, this.origin, ++this.seq));
+      const frame = encodeFrame(msg, this.origin, ++this.seq);
+      const owners = msg.qos > 0 ? this.persistent.match(msg) : undefined;
+      if (owners === undefined) this.data.publish(subject, frame);
+      else {
+        const { reply, done } = this.confirmations.expect(owners, frame);
+        this.lastConfirm = done;
+        this.data.publish(subject, frame, { reply });
+      }
       this.stats.forwarded++;
       return 1;
     } catch (err) {
@@ -112,6 +132,13 @@ export class ClusterRouting {
       if (this.stats.forwardFailed++ % 1000 === 0) this.log.warn({ err, topic: msg.topic }, 'cluster_forward_failed');
       return 0;
     }
+  }
+
+  /** See `ClusterLink.forwardedDurable`. */
+  forwardedDurable(): Promise<void> | undefined {
+    const p = this.lastConfirm;
+    this.lastConfirm = undefined;
+    return p;
   }
 
   private subjectOf(topic: string): string {
@@ -145,7 +172,17 @@ export class ClusterRouting {
     }
     this.lastSeq.set(f.origin, f.seq);
     this.stats.received++;
-    this.broker.deliverRemote(f.message);
+    const reply = m.reply;
+    if (reply === undefined || reply === '') this.broker.deliverRemote(f.message);
+    else this.broker.deliverRemote(f.message, () => this.confirm(reply));
+  }
+
+  private confirm(reply: string): void {
+    try {
+      if (!this.data.isClosed()) this.data.publish(reply, this.selfName);
+    } catch {
+      // reconnecting: the publisher parks the message after its timeout
+    }
   }
 
   private onShared(err: NatsError | null, m: Msg, filter: string, group: string): void {

@@ -1,6 +1,7 @@
-import { JunctionError, type BrokerCore, type Logger, type SessionSnapshot } from '@junction/broker-core';
+import { JunctionError, type BrokerCore, type Logger, type SessionSnapshot, type StoredDelivery } from '@junction/broker-core';
 import { ErrorCode, type Msg, type NatsConnection, type NatsError } from 'nats';
 import type { ClusterConfig } from './config.js';
+import type { ParkedMessages } from './parking.js';
 import { heldWith, RegistryConflictError, type ClientRegistry, type RegistryEntry, type RegistryWill } from './registry.js';
 import { RestoredSessions } from './restored.js';
 import { snapshotFromWire, snapshotToWire, type WireSnapshot } from './snapshot-wire.js';
@@ -28,6 +29,10 @@ export class ClusterSessions {
   private recordFlush: NodeJS.Immediate | undefined;
   private readonly unhooks: (() => void)[] = [];
   private readonly restored: RestoredSessions;
+  /** Parked messages given to a claim's snapshot, purged once the session holds them. */
+  private readonly takenOnClaim = new Map<string, number>();
+  /** Client ids whose parked messages are being taken into their session here. */
+  private readonly taking = new Map<string, boolean>();
   private closed = false;
 
   constructor(
@@ -35,6 +40,7 @@ export class ClusterSessions {
     private readonly config: ClusterConfig,
     private readonly control: NatsConnection,
     private readonly registry: ClientRegistry,
+    private readonly parked: ParkedMessages,
     private readonly tasks: Tasks,
     private readonly stats: ClusterStats,
     private readonly log: Logger,
@@ -57,6 +63,11 @@ export class ClusterSessions {
       broker.hooks.on('client.connected', (c, info) => {
         if (info.will) this.liveWills.set(c.clientId, willToRegistry(info.will, c, this.nodeName));
         record(c.clientId);
+        const upTo = this.takenOnClaim.get(c.clientId);
+        if (upTo !== undefined) {
+          this.takenOnClaim.delete(c.clientId);
+          void this.tasks.track(this.purgeTaken(broker, c.clientId, upTo));
+        }
       }),
       broker.hooks.on('client.disconnected', (c) => {
         // From here on this node handles the will itself (published, delayed or dropped).
@@ -67,6 +78,45 @@ export class ClusterSessions {
     );
     this.restored.serve(broker);
     await this.restored.reconcile(broker);
+    // Messages parked for sessions this node holds (restored ones, or parked while it was
+    // thought gone): into the sessions now, and as they come.
+    this.parked.onParked((clientId) => this.takeParked(clientId));
+    for (const id of broker.sessionIds()) if (this.parked.has(id)) this.takeParked(id);
+  }
+
+  /** Take the messages parked for `clientId` into its session here, if this node holds it. */
+  private takeParked(clientId: string): void {
+    if (this.closed || !this.broker?.sessionRecord(clientId)) return;
+    if (this.taking.has(clientId)) {
+      this.taking.set(clientId, true);
+      return;
+    }
+    this.taking.set(clientId, false);
+    const broker = this.broker;
+    void this.tasks.track(
+      (async () => {
+        do {
+          this.taking.set(clientId, false);
+          const { deliveries, upTo } = await this.parked.take(clientId);
+          if (deliveries.length === 0) break;
+          if (!(await broker.appendMessages(clientId, deliveries))) break;
+          this.stats.parkedTaken += deliveries.length;
+          this.log.info({ clientId, messages: deliveries.length }, 'cluster_parked_taken');
+          await this.parked.purge(clientId, upTo);
+        } while (this.taking.get(clientId) === true && !this.closed);
+      })()
+        .catch((err) => this.log.warn({ err, clientId }, 'cluster_parked_take_failed'))
+        .finally(() => this.taking.delete(clientId)),
+    );
+  }
+
+  /** Once the session a claim resumed holds the parked messages (durably), remove them. */
+  private async purgeTaken(broker: BrokerCore, clientId: string, upTo: number): Promise<void> {
+    try {
+      if (await broker.appendMessages(clientId, [])) await this.parked.purge(clientId, upTo);
+    } catch (err) {
+      this.log.warn({ err, clientId }, 'cluster_parked_purge_failed');
+    }
   }
 
   /** Another node stopped answering (see `NodeLiveness`). */
@@ -117,12 +167,32 @@ export class ClusterSessions {
         await this.tasks.track(this.registry.write(clientId, next, revision));
         if (moved) this.stats.takenOver++;
         if (will) this.wills?.publish(clientId, will, entry!.node);
+        if (cleanStart) void this.tasks.track(this.parked.discard(clientId).catch((err) => this.log.warn({ err, clientId }, 'cluster_parked_purge_failed')));
+        else if (moved && this.parked.has(clientId)) moved = await this.withParked(clientId, moved);
         return moved;
       } catch (err) {
         if (!(err instanceof RegistryConflictError)) throw err;
       }
     }
     throw new JunctionError('server_unavailable', `client id ${clientId} is being claimed on another node`);
+  }
+
+  /** `moved` with the messages parked for it appended (purged once the session holds them). */
+  private async withParked(clientId: string, moved: SessionSnapshot): Promise<SessionSnapshot> {
+    try {
+      const { deliveries, upTo } = await this.parked.take(clientId);
+      if (deliveries.length === 0) return moved;
+      this.takenOnClaim.set(clientId, upTo);
+      this.stats.parkedTaken += deliveries.length;
+      this.log.info({ clientId, messages: deliveries.length }, 'cluster_parked_taken');
+      let seq = 0;
+      const all: StoredDelivery[] = [...moved.deliveries, ...deliveries].map((d) => ({ ...d, seq: ++seq }));
+      return { session: moved.session, deliveries: all };
+    } catch (err) {
+      // They stay parked: taken when this node next hears of a message parked for the client.
+      this.log.warn({ err, clientId }, 'cluster_parked_take_failed');
+      return moved;
+    }
   }
 
   private async requestHandover(node: string, clientId: string, resume: boolean): Promise<{ reachable: boolean; snapshot?: SessionSnapshot }> {
@@ -162,6 +232,7 @@ export class ClusterSessions {
 
   released(clientId: string): void {
     if (this.closed) return;
+    if (this.parked.has(clientId)) void this.tasks.track(this.parked.discard(clientId).catch((err) => this.log.warn({ err, clientId }, 'cluster_parked_purge_failed')));
     void this.tasks.track(
       (async () => {
         const { entry, revision } = await this.registry.read(clientId);

@@ -24,6 +24,13 @@ export interface ClusterStats {
   messagesHandedBack: number;
   /** Messages other nodes handed back for sessions this node holds. */
   messagesTakenIn: number;
+  /** QoS 1/2 messages sent with a request to confirm (other nodes' persistent sessions matched). */
+  confirmsAwaited: number;
+  /** Messages this node parked for sessions of nodes that did not confirm; parking failures. */
+  parked: number;
+  parkFailed: number;
+  /** Parked messages this node took into sessions it holds. */
+  parkedTaken: number;
 }
 
 export function newClusterStats(): ClusterStats {
@@ -42,5 +49,9 @@ export function newClusterStats(): ClusterStats {
     willsPublished: 0,
     messagesHandedBack: 0,
     messagesTakenIn: 0,
+    confirmsAwaited: 0,
+    parked: 0,
+    parkFailed: 0,
+    parkedTaken: 0,
   };
 }

@@ -1,0 +1,117 @@
+import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
+import mqtt from 'mqtt';
+import { connect, type KV, type NatsConnection } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClientRegistry } from '../src/registry.js';
+import { client, endClients, startNode, track, type TestNode } from './helpers.js';
+
+/**
+ * A persistent session whose node died: its registry entry still names that node ("ghost"
+ * here, a node that never answers). Messages for it are parked in JetStream once the ghost
+ * does not confirm them, and taken into the session where it resumes.
+ */
+let nats: NatsCluster;
+let nc: NatsConnection;
+let registry: ClientRegistry;
+let B: TestNode, C: TestNode;
+
+beforeAll(async () => {
+  nats = await startNatsCluster(1);
+  const cluster = { confirm_timeout: 300, kv_replicas: 1 };
+  [B, C] = await Promise.all([startNode('node-b', nats.urls, { cluster }), startNode('node-c', nats.urls, { cluster })]);
+  nc = await connect({ servers: nats.urls });
+  registry = new ClientRegistry((await nc.jetstream().views.kv('junction_clients', { bindOnly: true })) as KV);
+}, 60_000);
+
+afterEach(endClients);
+
+afterAll(async () => {
+  await Promise.allSettled([B, C].map((n) => n?.stop()));
+  await nc?.close();
+  await nats?.stop();
+});
+
+/** A persistent session of `clientId` on the dead node `ghost`, subscribed to `filter` with QoS 1. */
+async function ghostSession(clientId: string, filter: string): Promise<void> {
+  const session = { clientId, expiryInterval: 600, subscriptions: [{ filter, qos: 1 as const }] };
+  await registry.write(clientId, { node: 'ghost', session, held: ['ghost'] }, 0);
+  await eventually(() => B.cluster.sessionNode(clientId) === 'ghost', 5000, 'node B to know the ghost session');
+}
+
+describe('messages for a persistent session whose node is gone', () => {
+  it('are acknowledged once parked, and delivered in order where the session resumes, once', async () => {
+    await ghostSession('sleeper', 'parked/#');
+    const pub = await client(B.url, { clientId: 'parked-pub' });
+    const parkedBefore = B.cluster.stats.parked;
+    // Each PUBACK comes once the message is parked: the ghost never confirms.
+    for (let i = 1; i <= 4; i++) await pub.publishAsync(`parked/${i}`, `m${i}`, { qos: 1 });
+    // QoS 2 published, QoS 1 subscribed: parked as QoS 1.
+    await pub.publishAsync('parked/5', 'm5', { qos: 2 });
+    expect(B.cluster.stats.parked - parkedBefore).toBe(5);
+
+    const opts = { protocolVersion: 5 as const, clientId: 'sleeper', clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 600 } };
+    const got: string[] = [];
+    const qos: number[] = [];
+    const sleeper = track(mqtt.connect(C.url, opts));
+    sleeper.on('message', (t, p, packet) => {
+      got.push(`${t} ${p.toString()}`);
+      qos.push(packet.qos);
+    });
+    const present = await new Promise<boolean>((r) => sleeper.once('connect', (p) => r(p.sessionPresent)));
+    expect(present).toBe(true);
+    await eventually(() => got.length >= 5, 5000, 'the parked messages');
+    expect(got).toEqual(['parked/1 m1', 'parked/2 m2', 'parked/3 m3', 'parked/4 m4', 'parked/5 m5']);
+    expect(qos).toEqual([1, 1, 1, 1, 1]);
+    expect(C.cluster.stats.parkedTaken).toBe(5);
+
+    // Taken and purged: resuming again on B brings none of them back.
+    await sleeper.endAsync();
+    got.length = 0;
+    const again = track(mqtt.connect(B.url, opts));
+    again.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    expect(await new Promise<boolean>((r) => again.once('connect', (p) => r(p.sessionPresent)))).toBe(true);
+    await pub.publishAsync('parked/6', 'm6', { qos: 1 });
+    await eventually(() => got.length > 0, 5000, 'a live message');
+    expect(got).toEqual(['parked/6 m6']);
+  });
+
+  it('are dropped for a client that starts clean', async () => {
+    await ghostSession('fresh-start', 'fresh/#');
+    const pub = await client(B.url, { clientId: 'fresh-pub' });
+    const parkedBefore = B.cluster.stats.parked;
+    await pub.publishAsync('fresh/1', 'old', { qos: 1 });
+    expect(B.cluster.stats.parked - parkedBefore).toBe(1);
+    const got: string[] = [];
+    const fresh = await client(C.url, { clientId: 'fresh-start', clean: true, properties: { sessionExpiryInterval: 600 } });
+    fresh.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    await fresh.subscribeAsync('fresh/#', { qos: 1 });
+    await fresh.endAsync();
+    const back = await client(B.url, { clientId: 'fresh-start', clean: false, properties: { sessionExpiryInterval: 600 } });
+    back.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    await pub.publishAsync('fresh/2', 'new', { qos: 1 });
+    await eventually(() => got.length > 0, 5000, 'the new message');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual(['fresh/2 new']);
+  });
+
+  it('are not parked for a QoS 0 subscription or a node that confirms', async () => {
+    const session = { clientId: 'zero', expiryInterval: 600, subscriptions: [{ filter: 'zero/#', qos: 0 as const }] };
+    await registry.write('zero', { node: 'ghost', session, held: ['ghost'] }, 0);
+    const live = await client(C.url, { clientId: 'live-holder', clean: false, properties: { sessionExpiryInterval: 600 } });
+    await live.subscribeAsync('zero/#', { qos: 1 });
+    await eventually(() => B.cluster.sessionNode('live-holder') === 'node-c', 5000, 'node B to know the live session');
+    const got: string[] = [];
+    live.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    const pub = await client(B.url, { clientId: 'zero-pub' });
+    const parkedBefore = B.cluster.stats.parked;
+    await eventually(
+      async () => {
+        await pub.publishAsync('zero/x', 'hello', { qos: 1 });
+        return got.includes('zero/x hello');
+      },
+      5000,
+      'delivery to the live session',
+    );
+    expect(B.cluster.stats.parked).toBe(parkedBefore);
+  });
+});
