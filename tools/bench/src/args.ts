@@ -36,11 +36,20 @@ const subMode: Conv = (v, flag) => {
   return v;
 };
 const str: Conv = (v) => v;
+/** `1884` or `1884,1885`: a list of ports */
+const ports: Conv = (v, flag) => {
+  const parts = v.split(',').map((x) => x.trim());
+  if (!parts.every((x) => /^\d+$/.test(x))) throw new UsageError(`${flag}: expected a port or a comma-separated list of ports, got "${v}"`);
+  return parts.map(Number);
+};
 
 /** flag -> [RunConfig key, converter] */
 export const RUN_FLAGS: Record<string, [keyof RunConfig, Conv]> = {
   host: ['host', str],
   port: ['port', int],
+  'sub-host': ['subHost', str],
+  'sub-port': ['subPorts', ports],
+  'start-delay': ['startDelay', num],
   mqtt: ['mqtt', mqtt],
   qos: ['qos', qos],
   size: ['size', size],

@@ -32,6 +32,10 @@ Scenarios: a base name and optional modifiers joined by "_":
 
 Options (override the scenario's settings):
   --host H --port N           broker (127.0.0.1:1883)
+  --sub-port N[,N...] --sub-host H
+                              pub/sub scenarios: subscribers connect there instead, subscriber i
+                              to the (i mod count)-th port, e.g. other nodes of a cluster (run only)
+  --start-delay S             pub/sub scenarios: wait S s after subscribing before publishing (0)
   --mqtt 4|5  --qos 0|1|2  --size 16|1KiB
   --pubs N --subs N --sub-mode wild|pertopic
   --window N                  messages per publisher in flight end to end (0 = unbounded);
@@ -118,6 +122,7 @@ async function cmdRun(argv: string[]): Promise<number> {
 async function cmdCompare(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { brokerSpecs: true });
   if (p.brokerSpecs.length === 0) throw new UsageError('compare: at least one --broker name=... port=... cmd=...');
+  if (p.overrides.subPorts !== undefined || p.overrides.subHost !== undefined) throw new UsageError('compare: --sub-port and --sub-host apply to run only');
   const brokers = p.brokerSpecs.map(parseBrokerSpec);
   const names = new Set(brokers.map((b) => b.name));
   if (names.size !== brokers.length) throw new UsageError('compare: broker names must differ');

@@ -325,6 +325,10 @@ export async function runScenario(cfg: RunConfig, opts: RunOptions = {}): Promis
       const series: number[] = [];
       let tDrain0 = 0;
       let tEnd = nowNs();
+      if (!error && cfg.startDelay) {
+        log(`${cfg.label}: waiting ${cfg.startDelay} s before publishing`);
+        await wait(cfg.startDelay * 1000);
+      }
       if (!error) {
         const t0 = nowNs();
         Atomics.store(ctl, CTL.PHASE, PHASE.WARMUP);
@@ -473,6 +477,8 @@ function head(cfg: RunConfig, error: string, workers: number): BenchResult {
     error,
     mqtt: cfg.mqtt === 5 ? 5 : 3,
     port: cfg.port,
+    ...(cfg.subHost !== undefined ? { sub_host: cfg.subHost } : {}),
+    ...(cfg.subPorts !== undefined ? { sub_ports: cfg.subPorts } : {}),
     workers,
   };
 }

@@ -29,6 +29,12 @@ export interface RunConfig {
   broker: string;
   host: string;
   port: number;
+  /** pub/sub scenarios: subscribers connect to this host instead of `host` */
+  subHost?: string;
+  /** pub/sub scenarios: subscribers connect to these ports instead of `port`, subscriber i to `subPorts[i % length]` (e.g. other cluster nodes) */
+  subPorts?: number[];
+  /** pub/sub scenarios: seconds to wait once every connection is ready (subscribed) before publishing, e.g. while a cluster spreads the subscriptions */
+  startDelay?: number;
   mqtt: MqttVersion;
   qos: QoS;
   /** payload bytes (>= 16) */
@@ -230,6 +236,9 @@ export function validate(c: RunConfig): void {
   if (!(c.size >= 16 && c.size <= 16 * 1024 * 1024)) bad('--size must be 16 B .. 16 MiB (the payload carries a 16-byte header)');
   if (c.inflight < 1 || c.inflight > 65000) bad('--inflight must be 1..65000');
   if (!(c.port > 0 && c.port < 65536)) bad('--port must be 1..65535');
+  if (c.subPorts !== undefined && (c.subPorts.length === 0 || !c.subPorts.every((p) => Number.isInteger(p) && p > 0 && p < 65536))) bad('--sub-port must be one or more ports 1..65535');
+  if (c.subHost !== undefined && c.subHost.trim() === '') bad('--sub-host must not be empty');
+  if (c.startDelay !== undefined && !(c.startDelay >= 0)) bad('--start-delay must be >= 0');
   const pubsub = c.scenario !== 'conn' && c.scenario !== 'subscribe';
   if (pubsub) {
     if (c.pubs < 1) bad('needs at least one publisher');

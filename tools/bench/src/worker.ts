@@ -145,9 +145,10 @@ class Conn {
 
   open(): void {
     this.tOpen = nowNs();
+    const sub = this.role === Role.Sub;
     const s = net.connect({
-      host: cfg.host,
-      port: cfg.port,
+      host: (sub && cfg.subHost) || cfg.host,
+      port: sub && cfg.subPorts?.length ? cfg.subPorts[this.gi % cfg.subPorts.length]! : cfg.port,
       noDelay: true,
       onread: { buffer: readBuf, callback: (n: number) => this.onRead(n) },
     });

@@ -85,4 +85,4 @@ function killAndWait(proc: ChildProcess): Promise<void> {
 
 export { startKafkaMock, buildKafkaMock, KafkaMockUnavailableError, type KafkaMock, type KafkaMockOptions } from './kafka.js';
 export { startPostgres, findPostgresBin, PostgresUnavailableError, type PostgresServer } from './postgres.js';
-export { startNatsCluster, natsServerBinary, type NatsCluster, type NatsServer } from './nats.js';
+export { startNatsCluster, natsServerBinary, type NatsCluster, type NatsClusterOptions, type NatsServer } from './nats.js';

@@ -1,6 +1,7 @@
 /**
  * Real nats-server processes for tests: a cluster of `n` servers with routes and JetStream, each
- * with its own temp store dir, on free loopback ports.
+ * with its own temp store dir, on free loopback ports. Optionally a mixed-mode cluster, where the
+ * last servers run without JetStream and their clients reach it through the routes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,10 @@ export interface NatsServer {
   readonly port: number;
   /** `nats://127.0.0.1:{port}` */
   readonly url: string;
+  /** `http://127.0.0.1:{monitoring port}`: the server's monitoring endpoints (`/connz`, `/jsz`, ...). */
+  readonly monitorUrl: string;
+  /** Whether this server runs JetStream (false for the servers of `withoutJetStream`). */
+  readonly jetstream: boolean;
   readonly running: boolean;
   /** Stop this server (SIGKILL with `kill: true`, else SIGTERM), keeping its store for `start`. */
   stop(opts?: { kill?: boolean }): Promise<void>;
@@ -44,8 +49,23 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-/** Start `n` clustered nats-servers with JetStream; resolves once every one reports ready. */
-export async function startNatsCluster(n = 3): Promise<NatsCluster> {
+export interface NatsClusterOptions {
+  /**
+   * How many servers, the last ones, run without JetStream (NATS "mixed mode"): clients of those
+   * reach JetStream through the routes to the others, under the same API subjects (no domain).
+   * At least one server keeps JetStream. Default 0.
+   */
+  withoutJetStream?: number;
+}
+
+/**
+ * Start `n` clustered nats-servers with JetStream (but for `opts.withoutJetStream`); resolves once
+ * every one reports ready, JetStream elected a meta leader and every route is up.
+ */
+export async function startNatsCluster(n = 3, opts: NatsClusterOptions = {}): Promise<NatsCluster> {
+  const plain = opts.withoutJetStream ?? 0;
+  if (!Number.isInteger(plain) || plain < 0 || plain >= n) throw new RangeError(`withoutJetStream must be an integer from 0 to ${n - 1}, got ${plain}`);
+  const withJetStream = (i: number) => i < n - plain;
   const bin = natsServerBinary();
   const root = mkdtempSync(join(tmpdir(), 'junction-nats-'));
   const ports = await Promise.all(Array.from({ length: n }, async () => ({ client: await freePort(), route: await freePort(), http: await freePort() })));
@@ -59,17 +79,19 @@ export async function startNatsCluster(n = 3): Promise<NatsCluster> {
         `server_name: ${name}`,
         `listen: "127.0.0.1:${p.client}"`,
         `http: "127.0.0.1:${p.http}"`,
-        `jetstream { store_dir: "${join(root, name)}", max_memory_store: 64MB, max_file_store: 256MB }`,
+        withJetStream(i) ? `jetstream { store_dir: "${join(root, name)}", max_memory_store: 64MB, max_file_store: 256MB }` : '',
         n > 1 ? `cluster { name: junction-test, listen: "127.0.0.1:${p.route}", routes: [${routes}] }` : '',
       ].join('\n'),
     );
-    return new ServerProcess(bin, name, p.client, file);
+    return new ServerProcess(bin, name, p.client, `http://127.0.0.1:${p.http}`, withJetStream(i), file);
   });
   try {
     await Promise.all(servers.map((s) => s.start()));
     // JetStream answers only once its cluster elected a meta leader: wait for it here, so that
     // tests do not spend their own timeouts on it.
-    if (n > 1) await Promise.all(ports.map((p) => untilMetaLeader(p.http)));
+    if (n > 1) await Promise.all(ports.filter((_, i) => withJetStream(i)).map((p) => untilMetaLeader(p.http)));
+    // A server without JetStream forwards JetStream requests over its routes: wait for them all.
+    if (plain > 0) await Promise.all(ports.map((p) => untilRoutes(p.http, n - 1)));
   } catch (err) {
     await Promise.all(servers.map((s) => s.stop({ kill: true })));
     rmSync(root, { recursive: true, force: true });
@@ -102,12 +124,29 @@ async function untilMetaLeader(httpPort: number): Promise<void> {
   throw new Error('JetStream elected no meta leader');
 }
 
+async function untilRoutes(httpPort: number, want: number): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/routez`);
+      const routez = (await res.json()) as { num_routes?: number };
+      if ((routez.num_routes ?? 0) >= want) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nats-server on http port ${httpPort} has fewer than ${want} routes`);
+}
+
 class ServerProcess implements NatsServer {
   private proc: ChildProcess | undefined;
   constructor(
     private readonly bin: string,
     readonly name: string,
     readonly port: number,
+    readonly monitorUrl: string,
+    readonly jetstream: boolean,
     private readonly configFile: string,
   ) {}
 
