@@ -1,7 +1,7 @@
 import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
-import mqtt, { type IDisconnectPacket } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { client, endClients, inbox, startNode, track, untilRouted, type TestNode } from './helpers.js';
+import { client, endClients, inbox, startNode, untilRouted, type TestNode } from './helpers.js';
+import { clusterBehaviourSuite } from './link-suite.js';
 
 /** 3 nats-servers clustered with JetStream, 3 Junction nodes, node i on server i first. */
 let nats: NatsCluster;
@@ -25,40 +25,9 @@ afterAll(async () => {
   await nats?.stop();
 });
 
+clusterBehaviourSuite({ name: '3 nodes over 3 NATS servers', names: ['first node', 'second node'], a: () => A, b: () => B, c: () => C });
+
 describe('cluster of 3 nodes over 3 NATS servers', () => {
-  it('routes a publish on one node to subscribers on the others, once each, for any topic', async () => {
-    const onB = await client(B.url, { clientId: 'cross-b' });
-    const onC = await client(C.url, { clientId: 'cross-c' });
-    await onB.subscribeAsync('cross/#', { qos: 1 });
-    await onC.subscribeAsync(['cross/+/x', 'cross/#'], { qos: 1 });
-    const gotB = inbox(onB);
-    const gotC = inbox(onC);
-    const pub = await client(A.url, { clientId: 'cross-pub' });
-    await untilRouted(pub, 'cross/probe', [onB, onC]);
-
-    const topics = ['cross', 'cross/a/x', 'cross/a.b c/x', 'cross//x', 'cross/ü*>$/', 'other/a'];
-    for (const t of topics) await pub.publishAsync(t, `m:${t}`, { qos: 1 });
-    const want = topics.filter((t) => t !== 'other/a').map((t) => `${t} m:${t}`);
-    await eventually(() => gotB.length >= want.length && gotC.length >= want.length, 5000, 'cross-node deliveries');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(gotB).toEqual(want);
-    // Two overlapping filters on C: still one delivery per message [MQTT-3.3.4-2].
-    expect(gotC).toEqual(want);
-  });
-
-  it('keeps $ topics out of wildcard subscriptions on other nodes and $SYS on its node', async () => {
-    const onB = await client(B.url, { clientId: 'dollar-b' });
-    await onB.subscribeAsync(['#', '$app/#'], { qos: 0 });
-    const got = inbox(onB);
-    const pub = await client(A.url, { clientId: 'dollar-pub' });
-    await untilRouted(pub, 'dollar/probe', [onB]);
-    await pub.publishAsync('$app/x', 'dollar', { qos: 1 });
-    await pub.publishAsync('after', 'plain', { qos: 1 });
-    await eventually(() => got.includes('after plain'), 5000, 'the plain message');
-    expect(got).toContain('$app/x dollar');
-    expect(got.filter((g) => g.startsWith('$SYS'))).toEqual([]);
-  });
-
   it('keeps topics too long for a NATS subject on their node without breaking its NATS connection', async () => {
     const long = `long/${'ü'.repeat(1500)}`;
     const sub = await client(B.url, { clientId: 'long-sub' });
@@ -88,64 +57,6 @@ describe('cluster of 3 nodes over 3 NATS servers', () => {
     // Both nodes with members got work: NATS picks a node, the node picks one of its members.
     expect(got[0]!.length + got[1]!.length).toBeGreaterThan(0);
     expect(got[2]!.length).toBeGreaterThan(0);
-  });
-
-  it('moves a client id to the node it connects to last: the old connection gets DISCONNECT 0x8E', async () => {
-    const first = await client(A.url, { clientId: 'roamer' });
-    const reason = new Promise<number | undefined>((r) => first.once('disconnect', (p: IDisconnectPacket) => r(p.reasonCode)));
-    const second = await client(C.url, { clientId: 'roamer' });
-    expect(await reason).toBe(0x8e);
-    expect(A.broker.session('roamer')).toBeUndefined();
-    expect(C.broker.session('roamer')?.connected).toBe(true);
-    expect(second.connected).toBe(true);
-  });
-
-  it('resumes a persistent session on another node with its subscriptions and queued messages', async () => {
-    const opts = { clientId: 'persist-1', clean: false, properties: { sessionExpiryInterval: 300 } };
-    const before = await client(A.url, opts);
-    await before.subscribeAsync('persist/#', { qos: 1 });
-    await before.endAsync();
-    const pub = await client(C.url, { clientId: 'persist-pub' });
-    // Node A still has the offline session's interest: this message is queued there.
-    await eventually(
-      async () => {
-        await pub.publishAsync('persist/1', 'queued on A', { qos: 1 });
-        return (A.broker.session('persist-1')?.queued ?? 0) > 0;
-      },
-      10_000,
-      'a message queued on node A',
-    );
-    const got: string[] = [];
-    const after = track(mqtt.connect(B.url, { protocolVersion: 5, reconnectPeriod: 0, ...opts }));
-    after.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
-    const connack = new Promise<boolean>((r) => after.once('connect', (p) => r(p.sessionPresent)));
-    expect(await connack).toBe(true);
-    await eventually(() => got.includes('persist/1 queued on A'), 5000, 'the moved queued message');
-    expect(B.broker.session('persist-1')?.subscriptions).toEqual(['persist/#']);
-    expect(A.broker.session('persist-1')).toBeUndefined();
-    // And new messages now reach it on B.
-    await untilRouted(pub, 'persist/probe', [after]);
-    await pub.publishAsync('persist/2', 'on B', { qos: 1 });
-    await eventually(() => got.includes('persist/2 on B'), 5000, 'a message routed to B');
-  });
-
-  it('shows a retained message set on one node on every node, and its removal', async () => {
-    const pub = await client(A.url, { clientId: 'ret-pub' });
-    await pub.publishAsync('ret/door', 'open', { qos: 1, retain: true });
-    const retainedOn = async (node: TestNode) => {
-      const c = await client(node.url);
-      const got = inbox(c);
-      await c.subscribeAsync('ret/#', { qos: 1 });
-      await new Promise((r) => setTimeout(r, 50));
-      await c.endAsync();
-      return got;
-    };
-    await eventually(async () => (await retainedOn(C)).includes('ret/door open'), 5000, 'the retained message on C');
-    await eventually(async () => (await retainedOn(B)).includes('ret/door open'), 5000, 'the retained message on B');
-    const clear = await client(B.url, { clientId: 'ret-clear' });
-    await clear.publishAsync('ret/door', '', { qos: 1, retain: true });
-    await eventually(async () => (await retainedOn(A)).length === 0, 5000, 'the retained message gone on A');
-    await eventually(async () => (await retainedOn(C)).length === 0, 5000, 'the retained message gone on C');
   });
 
   it('keeps the nodes on the surviving NATS servers working when one server stops', async () => {

@@ -8,8 +8,9 @@ import { silentLogger } from '@junction/broker-core';
 import { eventually } from '@junction/test-servers';
 import mqtt, { type IDisconnectPacket } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { client, endClients, inbox, startNode, untilRouted, type TestNode } from './helpers.js';
+import { client, endClients, startNode, type TestNode } from './helpers.js';
 import { startHubAndLeaves, type HubAndLeaves } from './leaf-nats.js';
+import { clusterBehaviourSuite } from './link-suite.js';
 
 let nats: HubAndLeaves;
 let core: TestNode;
@@ -31,33 +32,9 @@ afterAll(async () => {
   await nats?.stop();
 });
 
+clusterBehaviourSuite({ name: 'a core node, and a replicant node on a leaf NATS server', names: ['core', 'replicant'], a: () => core, b: () => replicant });
+
 describe('a replicant node on a leaf NATS server without JetStream', () => {
-  it('routes messages both ways with the core node', async () => {
-    const onCore = await client(core.url, { clientId: 'r-core-sub' });
-    const onReplicant = await client(replicant.url, { clientId: 'r-rep-sub' });
-    await onCore.subscribeAsync('rep/#', { qos: 1 });
-    await onReplicant.subscribeAsync('rep/#', { qos: 1 });
-    const [gotCore, gotReplicant] = [inbox(onCore), inbox(onReplicant)];
-    const pubCore = await client(core.url, { clientId: 'r-core-pub' });
-    const pubReplicant = await client(replicant.url, { clientId: 'r-rep-pub' });
-    await untilRouted(pubCore, 'rep/probe', [onReplicant]);
-    await untilRouted(pubReplicant, 'rep/probe', [onCore]);
-    await pubCore.publishAsync('rep/from-core', 'c', { qos: 1 });
-    await pubReplicant.publishAsync('rep/from-replicant', 'r', { qos: 1 });
-    await eventually(() => gotCore.length === 2 && gotReplicant.length === 2, 5000, 'both messages on both nodes');
-    expect(gotCore.sort()).toEqual(['rep/from-core c', 'rep/from-replicant r']);
-    expect(gotReplicant.sort()).toEqual(['rep/from-core c', 'rep/from-replicant r']);
-  });
-
-  it('uses the cluster registry: a client id moving from the replicant to the core takes its session over', async () => {
-    const first = await client(replicant.url, { clientId: 'r-mover', clean: false, properties: { sessionExpiryInterval: 60 } });
-    await first.subscribeAsync('rep/mover', { qos: 1 });
-    const kicked = new Promise<IDisconnectPacket>((resolve) => first.once('disconnect', resolve));
-    const second = await client(core.url, { clientId: 'r-mover', clean: false, properties: { sessionExpiryInterval: 60 } });
-    expect((await kicked).reasonCode).toBe(0x8e);
-    expect(second.connected).toBe(true);
-  });
-
   it('sees bans created on the core node: kicks and refuses the client', async () => {
     const victim = await client(replicant.url, { clientId: 'r-banned' });
     const gone = new Promise<IDisconnectPacket>((resolve) => victim.once('disconnect', resolve));
