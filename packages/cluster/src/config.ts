@@ -55,7 +55,7 @@ export const clusterConfigSchema = Type.Object(
     on_registry_unavailable: Type.Union([Type.Literal('refuse'), Type.Literal('local')], {
       default: 'refuse',
       description:
-        'When the client registry cannot be reached (NATS partition, no JetStream quorum): `refuse` the connect (CONNACK server unavailable), or accept it with a node-local session (no takeover across nodes until the registry is back).',
+        'When the client registry cannot be reached (NATS partition, no JetStream quorum): `refuse` the connect (CONNACK server unavailable), or accept it with a node-local session (no takeover across nodes until the registry is back). Likewise for a QoS 1/2 message that a persistent session\'s node does not confirm and that cannot be parked: `refuse` answers PUBACK/PUBREC 0x80 (MQTT 5) or closes the connection (MQTT 3.1.1); `local` acknowledges it.',
     }),
   },
   { additionalProperties: false, default: {}, description: 'Clustering over NATS: interest-based routing, queue groups for shared subscriptions, a JetStream KV client registry, retained messages and records (bans, users, rules).' },

@@ -1,4 +1,4 @@
-import type { Logger } from '@junction/broker-core';
+import { JunctionError, type Logger } from '@junction/broker-core';
 import type { Msg, NatsConnection, NatsError, Subscription } from 'nats';
 import type { ParkedMessages } from './parking.js';
 import { parkedDelivery, type SessionTarget, type TargetsByNode } from './persistent.js';
@@ -13,6 +13,7 @@ interface Waiting {
   /** Parking for the owners that did not confirm. */
   readonly parks: Promise<void>[];
   readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
 }
 
 /**
@@ -39,6 +40,8 @@ export class Confirmations {
     prefix: string,
     self: string,
     private readonly timeoutMs: number,
+    /** A message that cannot be parked either: refuse it (reject), or acknowledge it anyway. */
+    private readonly refuseUnparked: boolean,
     private readonly parked: ParkedMessages,
     private readonly stats: ClusterStats,
     private readonly log: Logger,
@@ -64,10 +67,16 @@ export class Confirmations {
     // Suspects are asked too: their answer clears the suspicion.
     const id = ++this.next;
     const reply = this.replyPrefix + id;
-    if (owners.size === 0) return { reply, done: settle(parkNow) };
-    const waited = new Promise<void>((resolve) => this.waiting.set(id, { deadline: Date.now() + this.timeoutMs, owners, frame, parks: [], resolve }));
-    this.stats.confirmsAwaited++;
-    return { reply, done: parkNow.length === 0 ? waited : settle([...parkNow, waited]) };
+    let done: Promise<void>;
+    if (owners.size === 0) done = settle(parkNow);
+    else {
+      const waited = new Promise<void>((resolve, reject) => this.waiting.set(id, { deadline: Date.now() + this.timeoutMs, owners, frame, parks: [], resolve, reject }));
+      this.stats.confirmsAwaited++;
+      done = parkNow.length === 0 ? waited : settle([...parkNow, waited]);
+    }
+    // Nobody may wait for it (a will, a rule's republish): a refusal is not an unhandled rejection.
+    done.catch(noop);
+    return { reply, done };
   }
 
   /** The liveness check reported `node` down: park what waits for it, and park at once from now on. */
@@ -124,18 +133,22 @@ export class Confirmations {
   private finish(id: number, w: Waiting): void {
     this.waiting.delete(id);
     if (w.parks.length === 0) w.resolve();
-    else settle(w.parks).then(w.resolve);
+    else settle(w.parks).then(w.resolve, w.reject);
   }
 
-  /** Never rejects: a message that cannot be parked is logged and counted. */
+  /**
+   * A message that cannot be parked (JetStream unreachable too: a partition) is logged and
+   * counted; with `refuseUnparked` the promise rejects (the publisher is not told it is safe),
+   * else it resolves (the message is lost for those sessions).
+   */
   private park(node: string, targets: readonly SessionTarget[], frame: Uint8Array): Promise<void> {
     const b64 = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
     return settle(
       targets.map((t) =>
-        this.parked.park(t.clientId, parkedDelivery(t, b64)).catch((err) => {
-          // JetStream unreachable too (a partition): the message is lost for that session.
+        this.parked.park(t.clientId, parkedDelivery(t, b64)).catch((err: unknown) => {
           this.stats.parkFailed++;
           this.log.warn({ err, clientId: t.clientId, node }, 'cluster_park_failed');
+          if (this.refuseUnparked) throw new JunctionError('server_unavailable', `node ${node} did not confirm and the message could not be parked for ${t.clientId}`, { cause: err });
         }),
       ),
     );

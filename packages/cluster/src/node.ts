@@ -64,7 +64,7 @@ export class ClusterNode implements ClusterLink {
     private readonly unfollow: () => void,
     readonly stats: ClusterStats,
   ) {
-    this.confirmations = new Confirmations(control, config.subject_prefix, nodeName, config.confirm_timeout, parked, this.stats, log);
+    this.confirmations = new Confirmations(control, config.subject_prefix, nodeName, config.confirm_timeout, config.on_registry_unavailable === 'refuse', parked, this.stats, log);
     this.routing = new ClusterRouting(data, control, config.subject_prefix, nodeName, persistent, this.confirmations, this.stats, log);
     this.sessions = new ClusterSessions(nodeName, config, control, registry, parked, this.tasks, this.stats, log);
   }

@@ -114,4 +114,21 @@ describe('messages for a persistent session whose node is gone', () => {
     );
     expect(B.cluster.stats.parked).toBe(parkedBefore);
   });
+
+  // Last: it removes the stream.
+  it('are refused when they can be neither confirmed nor parked: MQTT 5 PUBACK 0x80, MQTT 3.1.1 connection closed', async () => {
+    await ghostSession('unreachable', 'lost/#');
+    await (await nc.jetstream().jetstreamManager()).streams.delete('junction_parked');
+    const v5 = await client(B.url, { clientId: 'lost-pub-5' });
+    const err = await v5.publishAsync('lost/5', 'x', { qos: 1 }).then(
+      () => undefined,
+      (e: { code?: number }) => e,
+    );
+    expect(err?.code).toBe(0x80);
+    const v3 = track(await mqtt.connectAsync(B.url, { protocolVersion: 4, clientId: 'lost-pub-3', reconnectPeriod: 0 }));
+    const closed = new Promise<void>((r) => v3.once('close', () => r()));
+    v3.publish('lost/3', 'x', { qos: 1 });
+    await closed;
+    expect(B.cluster.stats.parkFailed).toBeGreaterThanOrEqual(2);
+  });
 });

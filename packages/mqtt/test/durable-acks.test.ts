@@ -86,12 +86,16 @@ describe('AckOrder', () => {
     expect(order.pending).toBe(0);
   });
 
-  it('a failed durability wait still releases the queue (the failure is reported by the store)', async () => {
-    const sent: number[] = [];
+  it('a failed durability wait releases the queue and passes its reason to that acknowledgement only', async () => {
+    const sent: [number, unknown][] = [];
     const order = new AckOrder();
-    order.add(() => sent.push(1), Promise.reject(new Error('disk')));
-    order.add(() => sent.push(2));
+    const reason = new Error('not parked');
+    order.add((f) => sent.push([1, f]), Promise.reject(reason));
+    order.add((f) => sent.push([2, f]));
     await flush();
-    expect(sent).toEqual([1, 2]);
+    expect(sent).toEqual([
+      [1, reason],
+      [2, undefined],
+    ]);
   });
 });

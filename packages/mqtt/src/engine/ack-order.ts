@@ -4,19 +4,28 @@
  * messages (they join the same group commit) while their acknowledgements queue behind.
  */
 export class AckOrder {
-  private readonly queue: { ready: boolean; send: () => void }[] = [];
+  private readonly queue: { ready: boolean; failure?: unknown; send: (failure?: unknown) => void }[] = [];
 
-  /** Sends now when nothing waits, else after `durable` (if any) and every earlier one. */
-  add(send: () => void, durable?: Promise<void>): void {
+  /**
+   * Sends now when nothing waits, else after `durable` (if any) and every earlier one. When
+   * `durable` rejects, `send` gets the reason (the message was not made safe).
+   */
+  add(send: (failure?: unknown) => void, durable?: Promise<void>): void {
     if (durable === undefined && this.queue.length === 0) return send();
-    const entry = { ready: durable === undefined, send };
+    const entry: { ready: boolean; failure?: unknown; send: (failure?: unknown) => void } = { ready: durable === undefined, send };
     this.queue.push(entry);
     if (durable !== undefined) {
-      const done = () => {
-        entry.ready = true;
-        this.flush();
-      };
-      durable.then(done, done);
+      durable.then(
+        () => {
+          entry.ready = true;
+          this.flush();
+        },
+        (err: unknown) => {
+          entry.ready = true;
+          entry.failure = err ?? new Error('not durable');
+          this.flush();
+        },
+      );
     }
   }
 
@@ -26,6 +35,9 @@ export class AckOrder {
   }
 
   private flush(): void {
-    while (this.queue.length > 0 && this.queue[0]!.ready) this.queue.shift()!.send();
+    while (this.queue.length > 0 && this.queue[0]!.ready) {
+      const e = this.queue.shift()!;
+      e.send(e.failure);
+    }
   }
 }

@@ -54,7 +54,25 @@ function sendAck(c: MqttConnection, packet: Packet, durable?: Promise<void>): vo
     c.send(packet);
     return;
   }
-  (c.acks ??= new AckOrder()).add(() => void c.send(packet), durable);
+  (c.acks ??= new AckOrder()).add((failure) => (failure === undefined ? void c.send(packet) : notSafe(c, packet as IPubackPacket | IPubrecPacket, failure)), durable);
+}
+
+/**
+ * The message was routed but could not be made safe (the cluster could neither reach the node of
+ * a persistent session it is for nor park it for that session): MQTT 5 answers 0x80, MQTT 3.1.1
+ * has no negative acknowledgement, so the connection closes and the client sends it again. A
+ * QoS 2 packet id is released first, so that the new attempt is not taken for a repeat.
+ */
+function notSafe(c: MqttConnection, packet: IPubackPacket | IPubrecPacket, failure: unknown): void {
+  const code = failure instanceof JunctionError ? failure.code : 'server_unavailable';
+  c.log.warn({ clientId: c.clientId, packetId: packet.messageId, code }, 'publish_not_acknowledged');
+  if (packet.cmd === 'pubrec') c.handle?.release(packet.messageId!);
+  if (c.version === 5) {
+    const properties = c.problemInfo && failure instanceof Error ? { reasonString: failure.message } : undefined;
+    c.send({ ...packet, reasonCode: RC.UNSPECIFIED, ...(properties && { properties }) } as Packet);
+  } else {
+    c.destroy(code);
+  }
 }
 
 function rejected(c: MqttConnection, p: IPublishPacket, err: unknown): void {
