@@ -9,7 +9,10 @@
  *
  *   npx tsc -b apps/gateway/tsconfig.json
  *   node --conditions=@junction/source --import tsx packages/cluster/bench/cluster-nodes.ts \
- *     [--scenarios fanin_q0_16B,fanin_q1_16B] [--subs 2] [--rounds 1] [--duration 8] [--warmup 2] [--out FILE.jsonl]
+ *     [--scenarios fanin_q0_16B,fanin_q1_16B] [--subs 2] [--rounds 1] [--duration 8] [--warmup 2] [--persistent] [--layouts 1,3] [--out FILE.jsonl]
+ *
+ * `--persistent`: the subscribers keep persistent sessions, so every QoS 1/2 message to another
+ * node waits for that node's confirmation (see docs/cluster.md, Failure behaviour).
  *
  * Every layout uses the same number of subscribers (`--subs`, 2 by default, each on the wildcard
  * of all publishers: every message is delivered `subs` times), so the rows compare.
@@ -32,6 +35,8 @@ const { values: opt } = parseArgs({
     duration: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
     'start-delay': { type: 'string', default: '1' },
+    persistent: { type: 'boolean', default: false },
+    layouts: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -59,6 +64,9 @@ interface Gateway {
   proc: ChildProcess;
   stop(): Promise<void>;
 }
+
+/** `--layouts 1,3`: only those rows of the table (1-based), in that order. */
+const chosen = opt.layouts ? opt.layouts.split(',').map((n) => layouts[Number(n) - 1]!).filter(Boolean) : layouts;
 
 function gatewayConfig(name: string, port: number, dataDir: string, nats: NatsCluster | undefined, i: number): string {
   const lines = [
@@ -124,6 +132,7 @@ function bench(scenario: string, pubPort: number, subPorts: number[]): Promise<R
     '--import', 'tsx', 'tools/bench/src/cli.ts', 'run', scenario,
     '--port', String(pubPort), '--sub-port', subPorts.join(','), '--subs', opt.subs,
     '--start-delay', opt['start-delay'], '--duration', opt.duration, '--warmup', opt.warmup,
+    ...(opt.persistent ? ['--persistent'] : []),
   ];
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -153,7 +162,7 @@ const results = new Map<string, Map<string, number[]>>();
 const notes: string[] = [];
 try {
   for (let round = 1; round <= rounds; round++) {
-    for (const layout of layouts) {
+    for (const layout of chosen) {
       const tag = `r${round}-${layout.nodes}${layout.cluster ? 'c' : 's'}${layout.subNodes.join('')}`;
       const gateways: Gateway[] = [];
       try {
@@ -184,7 +193,7 @@ try {
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const header = `| layout (${opt.subs} subscribers) | ${scenarios.map((s) => `${s} (msg/s)`).join(' | ')} |`;
-const rows = layouts.map((l) => `| ${l.name} | ${scenarios.map((s) => fmt(median(results.get(l.name)?.get(s) ?? [0]))).join(' | ')} |`);
+const rows = chosen.map((l) => `| ${l.name} | ${scenarios.map((s) => fmt(median(results.get(l.name)?.get(s) ?? [0]))).join(' | ')} |`);
 process.stdout.write(`${[header, `|---|${scenarios.map(() => '---:').join('|')}|`, ...rows].join('\n')}\n`);
 process.stdout.write(`\nmedian of ${rounds} round(s); msg/s = messages received by all subscribers per second (junction-bench recv_rate)\n`);
 if (notes.length) process.stdout.write(`\nincomplete runs:\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
