@@ -5,123 +5,50 @@
  * of the same broker. Chromium trusts the listener's short-lived ECDSA certificate through
  * `serverCertificateHashes`; QUIC stays enabled and every name but 127.0.0.1 fails to resolve.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConnectInfo } from '@junction/broker-core';
 import { TestClient, topicFor, uid } from '@junction/mqtt/testing';
-import { build } from 'esbuild';
+import { CHROMIUM, hasChromium, nextConnect, startBrowserPage, waitForPage, type BrowserPage } from '@junction/test-servers/browser';
 import mqtt from 'mqtt';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWtBroker, type WtBroker } from './wt-helpers.js';
 
-/** Debian's Chromium (`.ci/run` installs the `chromium` package when it is missing). */
-const CHROMIUM = process.env.JUNCTION_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
-
-interface PageState {
-  events: string[];
-  subscribed: boolean;
-  received: { topic: string; text: string; qos: number }[];
-  error?: string;
-}
-
-describe.skipIf(!existsSync(CHROMIUM))(`MQTT over WebTransport in headless Chromium (${CHROMIUM})`, () => {
+describe.skipIf(!hasChromium)(`MQTT over WebTransport in headless Chromium (${CHROMIUM})`, () => {
   let b: WtBroker;
-  let web: Server;
-  let pageOrigin: string;
-  let bundle: string;
-  const page = { html: '' };
-  let profile: string;
-  let browser: BrowserContext | undefined;
+  let web: BrowserPage | undefined;
 
   beforeAll(async () => {
-    const out = await build({
-      entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'browser-wt', 'page.ts')],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-      // readable-stream reads `process` and `global` as Node would.
-      define: { global: 'globalThis' },
-      inject: [],
-      banner: { js: 'globalThis.process ??= { env: {}, nextTick: (fn, ...a) => queueMicrotask(() => fn(...a)), version: "", browser: true };' },
+    web = await startBrowserPage({
+      entry: join(dirname(fileURLToPath(import.meta.url)), 'browser-wt', 'page.ts'),
+      build: {
+        // readable-stream reads `process` and `global` as Node would.
+        define: { global: 'globalThis' },
+        banner: { js: 'globalThis.process ??= { env: {}, nextTick: (fn, ...a) => queueMicrotask(() => fn(...a)), version: "", browser: true };' },
+      },
+      chromiumArgs: ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
     });
-    bundle = out.outputFiles[0]!.text;
-    web = createServer((req, res) => {
-      if (req.url === '/app.js') {
-        res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
-        res.end(bundle);
-      } else if (req.url === '/' || req.url === '/blank') {
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-        res.end(req.url === '/' ? page.html : '<!doctype html><title>blank</title>');
-      } else {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    pageOrigin = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
     b = await startWtBroker({ broker: { config: { allow_anonymous: true } } });
-    profile = mkdtempSync(join(tmpdir(), 'junction-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await web?.close();
     await b?.stop();
-    await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
   });
 
   it('a page runs MQTT.js over a native WebTransport stream and exchanges messages with a TCP client', async () => {
     const down = topicFor('to-browser');
     const up = topicFor('from-browser');
     const browserId = uid('web');
-    const connected = new Promise<ConnectInfo>((resolve) => {
-      const off = b.broker.hooks.on('client.connected', (client, info) => {
-        if (client.clientId !== browserId) return;
-        off();
-        resolve(info);
-      });
-    });
-    const config = { url: `https://127.0.0.1:${b.h3Port}/mqtt`, hash: [...b.cert.hash], clientId: browserId, down, up };
-    page.html = `<!doctype html><meta charset="utf-8"><title>Junction WebTransport test</title>
-<script id="config" type="application/json">${JSON.stringify(config)}</script>
-<script type="module" src="/app.js"></script>`;
+    const connected = nextConnect(b.broker, browserId);
+    web!.show({ url: `https://127.0.0.1:${b.h3Port}/mqtt`, hash: [...b.cert.hash], clientId: browserId, down, up }, 'Junction WebTransport test');
 
     const nodeId = uid('node');
     const node = new TestClient(mqtt.connect(`mqtt://127.0.0.1:${b.tcpPort}`, { clientId: nodeId, protocolVersion: 5, reconnectPeriod: 0 }), nodeId);
     await node.connected;
     await node.client.subscribeAsync(up, { qos: 1 });
 
-    const tab = await browser!.newPage();
-    const pageErrors: string[] = [];
-    tab.on('pageerror', (err) => pageErrors.push(err.message));
-    await tab.goto(`${pageOrigin}/`);
-    await tab.waitForFunction(
-      () => {
-        const s = (window as unknown as { junctionTest?: PageState }).junctionTest;
-        return s?.subscribed === true || s?.error !== undefined;
-      },
-      undefined,
-      { timeout: 15_000 },
-    );
-    const early = await tab.evaluate(() => (window as unknown as { junctionTest: PageState }).junctionTest);
+    const { tab, pageErrors } = await web!.open();
+    const early = await waitForPage(tab, { subscribed: true, error: true }, 15_000);
     expect(early.error).toBeUndefined();
 
     // The broker saw an MQTT 5 client of the WebTransport listener, from loopback.
@@ -137,8 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`MQTT over WebTransport in headless Chrom
     expect(answer!.qos).toBe(1);
 
     // The page records 'published' when its PUBACK arrives, which may be after the TCP client got the message.
-    await tab.waitForFunction(() => (window as unknown as { junctionTest: PageState }).junctionTest.events.includes('published'), undefined, { timeout: 10_000 });
-    const state = await tab.evaluate(() => (window as unknown as { junctionTest: PageState }).junctionTest);
+    const state = await waitForPage(tab, { event: 'published' });
     expect(state.error).toBeUndefined();
     expect(state.received).toEqual([{ topic: down, text: 'hello from node over tcp', qos: 1 }]);
     expect(state.events).toEqual(['session', 'connect', 'subscribed', `message ${down}`, 'published']);
@@ -159,8 +85,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`MQTT over WebTransport in headless Chrom
   });
 
   it('a session to another path fails in the browser (404) and leaves the listener serving', async () => {
-    const tab = await browser!.newPage();
-    await tab.goto(`${pageOrigin}/blank`);
+    const { tab } = await web!.open('/blank');
     const refusedBefore = b.wt.stats().sessions_refused!;
     const result = await tab.evaluate(
       async ({ url, hash }) => {

@@ -3,7 +3,7 @@ import { LitElement, html } from 'lit';
 import { api, seg, type Paged } from '../api.js';
 import '../components/confirm-button.js';
 import { fmtTime } from '../format.js';
-import { Poll } from '../poll.js';
+import { ListState } from '../list-state.js';
 import { shared } from '../styles.js';
 
 interface Ban {
@@ -25,66 +25,32 @@ const KINDS: readonly [string, string][] = [
 ];
 
 export class BannedPage extends LitElement {
-  static override properties = { rows: { state: true }, error: { state: true }, notice: { state: true } };
-  declare rows: Ban[];
-  declare error: string;
-  declare notice: string;
-  private readonly poll: Poll;
-
-  constructor() {
-    super();
-    this.rows = [];
-    this.error = '';
-    this.notice = '';
-    this.poll = new Poll(this, () => this.refresh(), 10_000);
-  }
+  private readonly list = new ListState<Ban>(this, { load: async () => (await api.get<Paged<Ban>>('banned?limit=1000')).data, ms: 10_000 });
 
   static override styles = [shared];
 
-  private async refresh(): Promise<void> {
-    try {
-      this.rows = (await api.get<Paged<Ban>>('banned?limit=1000')).data;
-      this.error = '';
-    } catch (err) {
-      this.error = (err as Error).message;
-    }
-  }
-
-  private async add(e: SubmitEvent): Promise<void> {
-    e.preventDefault();
-    const form = e.target as HTMLFormElement;
-    const f = new FormData(form);
+  private async add(f: FormData): Promise<string> {
     const until = String(f.get('until') ?? '');
     const body = { as: String(f.get('as')), who: String(f.get('who')).trim(), reason: String(f.get('reason') ?? ''), ...(until ? { until: new Date(until).toISOString() } : {}) };
-    try {
-      await api.post('banned', body);
-      this.notice = `Banned ${body.who}.`;
-      this.error = '';
-      form.reset();
-    } catch (err) {
-      this.error = (err as Error).message;
-    }
-    await this.poll.run();
+    await api.post('banned', body);
+    return `Banned ${body.who}.`;
   }
 
-  private async drop(b: Ban): Promise<void> {
-    try {
+  private drop(b: Ban): Promise<void> {
+    return this.list.run(async () => {
       await api.del(`banned/${b.as}/${seg(b.who)}`);
-      this.notice = `Lifted the ban on ${b.who}.`;
-    } catch (err) {
-      this.error = (err as Error).message;
-    }
-    await this.poll.run();
+      return `Lifted the ban on ${b.who}.`;
+    });
   }
 
   override render() {
     const label = (as: string) => KINDS.find(([k]) => k === as)?.[1] ?? as;
     return html`
       <h1>Banned clients</h1>
-      ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : ''} ${this.notice ? html`<div class="notice">${this.notice}</div>` : ''}
+      ${this.list.messages()}
       <div class="card">
         <h2>Add a ban</h2>
-        <form class="row" id="ban-form" @submit=${this.add} style="align-items:flex-end">
+        <form class="row" id="ban-form" @submit=${(e: SubmitEvent) => this.list.submit(e, (f) => this.add(f))} style="align-items:flex-end">
           <label>Type <select name="as">${KINDS.map(([k, l]) => html`<option value=${k}>${l}</option>`)}</select></label>
           <label>Value <input name="who" required placeholder="client id, name, address…" /></label>
           <label>Reason <input name="reason" placeholder="optional" /></label>
@@ -97,7 +63,7 @@ export class BannedPage extends LitElement {
         <table id="banned">
           <thead><tr><th>Type</th><th>Value</th><th>Reason</th><th>By</th><th>Since</th><th>Until</th><th></th></tr></thead>
           <tbody>
-            ${this.rows.map(
+            ${this.list.rows.map(
               (b) => html`<tr data-ban=${b.who}>
                 <td>${label(b.as)}</td>
                 <td class="mono">${b.who}</td>
@@ -110,7 +76,7 @@ export class BannedPage extends LitElement {
             )}
           </tbody>
         </table>
-        ${this.rows.length === 0 ? html`<div class="empty">Nobody is banned.</div>` : ''}
+        ${this.list.rows.length === 0 ? html`<div class="empty">Nobody is banned.</div>` : ''}
       </div>
     `;
   }

@@ -7,7 +7,7 @@ import { LitElement, html } from 'lit';
 import { api, query, seg, type Paged } from '../api.js';
 import '../components/confirm-button.js';
 import { plural } from '../format.js';
-import { Poll } from '../poll.js';
+import { ListState } from '../list-state.js';
 import { shared } from '../styles.js';
 
 interface User {
@@ -18,83 +18,55 @@ interface User {
 const BASE = `authentication/${seg('password_based:built_in_database')}/users`;
 
 export class UsersPage extends LitElement {
-  static override properties = { rows: { state: true }, search: { state: true }, editing: { state: true }, error: { state: true }, notice: { state: true } };
-  declare rows: User[];
+  static override properties = { search: { state: true }, editing: { state: true } };
   declare search: string;
   declare editing: string;
-  declare error: string;
-  declare notice: string;
-  private readonly poll: Poll;
+  private readonly list = new ListState<User>(this, {
+    load: async () => (await api.get<Paged<User>>(`${BASE}${query({ limit: 1000, like_user_id: this.search.trim() || undefined })}`)).data,
+    ms: 10_000,
+    loadError: (err) => ((err as { status?: number }).status === 501 ? 'Built-in users are not available: no password_based built_in_database authenticator is configured.' : (err as Error).message),
+  });
 
   constructor() {
     super();
-    this.rows = [];
     this.search = '';
     this.editing = '';
-    this.error = '';
-    this.notice = '';
-    this.poll = new Poll(this, () => this.refresh(), 10_000);
   }
 
   static override styles = [shared];
 
-  private async refresh(): Promise<void> {
-    try {
-      this.rows = (await api.get<Paged<User>>(`${BASE}${query({ limit: 1000, like_user_id: this.search.trim() || undefined })}`)).data;
-      this.error = '';
-    } catch (err) {
-      this.error = (err as { status?: number }).status === 501 ? 'Built-in users are not available: no password_based built_in_database authenticator is configured.' : (err as Error).message;
-    }
-  }
-
-  private async add(e: SubmitEvent): Promise<void> {
-    e.preventDefault();
-    const form = e.target as HTMLFormElement;
-    const f = new FormData(form);
+  private async add(f: FormData): Promise<string> {
     const user = { user_id: String(f.get('user_id')).trim(), password: String(f.get('password')), is_superuser: f.get('is_superuser') === 'on' };
-    try {
-      await api.post(BASE, user);
-      this.notice = `Added ${user.user_id}.`;
-      this.error = '';
-      form.reset();
-    } catch (err) {
-      this.error = (err as Error).message;
-    }
-    await this.poll.run();
+    await api.post(BASE, user);
+    return `Added ${user.user_id}.`;
   }
 
-  private async saveUser(e: SubmitEvent, u: User): Promise<void> {
+  private saveUser(e: SubmitEvent, u: User): Promise<void> {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     const password = String(f.get('password') ?? '');
-    try {
+    return this.list.run(async () => {
       await api.put(`${BASE}/${seg(u.user_id)}`, { ...(password ? { password } : {}), is_superuser: f.get('is_superuser') === 'on' });
-      this.notice = `Saved ${u.user_id}.`;
       this.editing = '';
-    } catch (err) {
-      this.error = (err as Error).message;
-    }
-    await this.poll.run();
+      return `Saved ${u.user_id}.`;
+    });
   }
 
-  private async drop(u: User): Promise<void> {
-    try {
+  private drop(u: User): Promise<void> {
+    return this.list.run(async () => {
       await api.del(`${BASE}/${seg(u.user_id)}`);
-      this.notice = `Deleted ${u.user_id}.`;
-    } catch (err) {
-      this.error = (err as Error).message;
-    }
-    await this.poll.run();
+      return `Deleted ${u.user_id}.`;
+    });
   }
 
   override render() {
     return html`
       <h1>Built-in MQTT users</h1>
       <p class="muted" style="margin-top:-8px">Users of password authentication (<span class="mono">password_based</span>, <span class="mono">built_in_database</span>). Dashboard logins are separate.</p>
-      ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : ''} ${this.notice ? html`<div class="notice">${this.notice}</div>` : ''}
+      ${this.list.messages()}
       <div class="card">
         <h2>Add a user</h2>
-        <form class="row" id="user-form" @submit=${this.add} style="align-items:flex-end">
+        <form class="row" id="user-form" @submit=${(e: SubmitEvent) => this.list.submit(e, (f) => this.add(f))} style="align-items:flex-end">
           <label>Username <input name="user_id" required autocomplete="off" /></label>
           <label>Password <input name="password" type="password" required autocomplete="new-password" /></label>
           <label class="check"><input type="checkbox" name="is_superuser" /> Superuser</label>
@@ -105,14 +77,14 @@ export class UsersPage extends LitElement {
         <div class="row" style="margin-bottom:12px">
           <input type="search" placeholder="Search users…" .value=${this.search} @input=${(e: Event) => {
             this.search = (e.target as HTMLInputElement).value;
-            void this.poll.run();
+            void this.list.poll.run();
           }} />
-          <span class="spacer"></span><span class="muted">${plural(this.rows.length, 'user')}</span>
+          <span class="spacer"></span><span class="muted">${plural(this.list.rows.length, 'user')}</span>
         </div>
         <table id="users">
           <thead><tr><th>Username</th><th>Superuser</th><th></th></tr></thead>
           <tbody>
-            ${this.rows.map((u) =>
+            ${this.list.rows.map((u) =>
               this.editing === u.user_id
                 ? html`<tr>
                     <td class="mono">${u.user_id}</td>
@@ -133,7 +105,7 @@ export class UsersPage extends LitElement {
             )}
           </tbody>
         </table>
-        ${this.rows.length === 0 && !this.error ? html`<div class="empty">No users.</div>` : ''}
+        ${this.list.rows.length === 0 && !this.list.error ? html`<div class="empty">No users.</div>` : ''}
       </div>
     `;
   }

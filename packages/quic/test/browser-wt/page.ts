@@ -2,30 +2,14 @@
  * The browser side of webtransport-browser.test.ts, bundled with MQTT.js by esbuild: opens a
  * native WebTransport session (HTTP/3) to the listener with the test certificate's hash, runs
  * MQTT.js over one bidirectional stream through a custom stream builder, subscribes, and answers
- * the first message it receives. Everything it sees goes to `window.junctionTest`.
+ * each message it receives (`@junction/test-servers/browser-page`).
  */
+import { answerMessages, recordError, startPage, type PageConfig } from '@junction/test-servers/browser-page';
 import { Buffer } from 'buffer';
 import mqtt from 'mqtt';
 import { Duplex } from 'readable-stream';
 
-interface PageConfig {
-  url: string;
-  hash: number[];
-  clientId: string;
-  down: string;
-  up: string;
-}
-
-interface PageState {
-  events: string[];
-  subscribed: boolean;
-  received: { topic: string; text: string; qos: number }[];
-  error?: string;
-}
-
-const config = JSON.parse(document.getElementById('config')!.textContent!) as PageConfig;
-const state: PageState = { events: [], subscribed: false, received: [] };
-(window as unknown as { junctionTest: PageState }).junctionTest = state;
+const { config, state } = startPage<PageConfig & { hash: number[] }>();
 
 /** A WebTransport bidirectional stream as the duplex MQTT.js reads and writes. */
 function streamDuplex(bidi: WebTransportBidirectionalStream): Duplex {
@@ -89,30 +73,7 @@ async function main(): Promise<void> {
   };
   const stream = streamDuplex(await transport.createBidirectionalStream());
   const client = new mqtt.MqttClient(() => stream as never, { clientId: config.clientId, protocolVersion: 5, reconnectPeriod: 0 });
-  client.on('connect', () => {
-    state.events.push('connect');
-    client.subscribe(config.down, { qos: 1 }, (err) => {
-      if (err) state.error = String(err);
-      else state.subscribed = true;
-      state.events.push('subscribed');
-    });
-  });
-  client.on('message', (topic, payload, packet) => {
-    const text = new TextDecoder().decode(payload);
-    state.received.push({ topic, text, qos: packet.qos });
-    state.events.push(`message ${topic}`);
-    client.publish(config.up, `browser got: ${text}`, { qos: 1 }, (err) => {
-      state.events.push(err ? `publish failed ${String(err)}` : 'published');
-    });
-  });
-  client.on('error', (err) => {
-    state.error = err.message;
-    state.events.push(`error ${err.message}`);
-  });
-  client.on('close', () => state.events.push('close'));
+  answerMessages(client, config, state);
 }
 
-main().catch((err: unknown) => {
-  state.error = String(err);
-  state.events.push(`error ${String(err)}`);
-});
+main().catch((err: unknown) => recordError(state, String(err)));
