@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flood } from './flood.js';
 import { startGateway, type Running } from './run-gateway.js';
 
 const BASE = 'log: { format: json }\nlisteners: { tcp: { default: { bind: "127.0.0.1:0" } } }\nsys_topics: { sys_msg_interval: 0, sys_heartbeat_interval: 0 }\n';
@@ -117,31 +118,9 @@ describe('gateway cluster (child processes over 3 NATS servers)', () => {
   }, 60_000);
 });
 
-/** Publish `{tag}:{n}` on `topic` with QoS 1 as fast as PUBACKs come (8 in flight); record
- * each acknowledged `n`, in order of acknowledgement. */
-function flood(gw: Running, tag: string, topic: string, acked: number[]): { stop: () => void } {
-  const pub = mqtt.connect(url(gw), { protocolVersion: 5, clientId: `flood-${tag}`, reconnectPeriod: 0 });
-  let n = 0;
-  let stopped = false;
-  pub.on('error', () => {});
-  pub.on('connect', () => {
-    const one = () => {
-      if (stopped || !pub.connected) return;
-      const id = n++;
-      pub.publish(topic, `${tag}:${id}`, { qos: 1 }, (err) => {
-        if (!err) acked.push(id);
-        one();
-      });
-    };
-    for (let i = 0; i < 8; i++) one();
-  });
-  return {
-    stop: () => {
-      stopped = true;
-      pub.end(true);
-    },
-  };
-}
+/** QoS 1 messages `{tag}:{n}` on `topic` as fast as PUBACKs come; each acknowledged `n` in `acked`. */
+const load = (gw: Running, tag: string, topic: string, acked: number[]) =>
+  flood(url(gw), { clientId: `flood-${tag}`, topic, qos: 1, prefix: `${tag}:`, onAck: (n) => acked.push(n) });
 
 describe('gateway cluster: kill -9 under load with persistent sessions', () => {
   it('the restarted node hands every acknowledged message it kept to the node that took the session over', async () => {
@@ -162,7 +141,7 @@ describe('gateway cluster: kill -9 under load with persistent sessions', () => {
       }
       // Two publishers on A, QoS 1, each message PUBACKed once A's store has it; kill -9 mid-flow.
       const acked: Record<string, number[]> = { p1: [], p2: [] };
-      loads.push(flood(a, 'p1', 'load/p1', acked.p1!), flood(a, 'p2', 'load/p2', acked.p2!));
+      loads.push(load(a, 'p1', 'load/p1', acked.p1!), load(a, 'p2', 'load/p2', acked.p2!));
       await eventually(() => acked.p1!.length >= 150 && acked.p2!.length >= 150, 15_000, 'load acknowledged on A');
       a.child.kill('SIGKILL');
       await a.exit;
@@ -240,7 +219,7 @@ describe('gateway cluster: kill -9 of the node holding a persistent subscriber, 
         'a route from B to A',
       );
       const acked: Record<string, number[]> = { q1: [], q2: [] };
-      loads.push(flood(b, 'q1', 'park/q1', acked.q1!), flood(b, 'q2', 'park/q2', acked.q2!));
+      loads.push(load(b, 'q1', 'park/q1', acked.q1!), load(b, 'q2', 'park/q2', acked.q2!));
       await eventually(() => acked.q1!.length >= 100 && acked.q2!.length >= 100, 15_000, 'load acknowledged through A');
       a.child.kill('SIGKILL');
       await a.exit;

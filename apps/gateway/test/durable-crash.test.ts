@@ -3,36 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { flood } from './flood.js';
 import { startGateway, type Running } from './run-gateway.js';
 
 const CONFIG = 'log: { format: json }\nlisteners: { tcp: { default: { bind: "127.0.0.1:0" } } }\nsys_topics: { sys_msg_interval: 0, sys_heartbeat_interval: 0 }\nmqtt: { max_mqueue_len: 1000000 }\n';
 const started = (gw: Running) => `mqtt://127.0.0.1:${gw.port}`;
-
-/** Publish numbered messages as fast as PUBACK/PUBCOMP allow; record each acknowledged one. */
-function flood(url: string, qos: 1 | 2, acked: Set<number>, firstId: number): { stop: () => void } {
-  const pub = mqtt.connect(url, { protocolVersion: 5, clientId: `pub-${firstId}`, reconnectPeriod: 0 });
-  let n = firstId;
-  let stopped = false;
-  pub.on('error', () => {});
-  pub.on('connect', () => {
-    const one = () => {
-      if (stopped || !pub.connected) return;
-      const id = n++;
-      pub.publish('load/x', String(id), { qos }, (err) => {
-        if (!err) acked.add(id);
-        one();
-      });
-    };
-    // A few in flight at once, like a real device fleet.
-    for (let i = 0; i < 8; i++) one();
-  });
-  return {
-    stop: () => {
-      stopped = true;
-      pub.end(true);
-    },
-  };
-}
 
 describe('durable sessions survive kill -9 (embedded LMDB store under node.data_dir)', () => {
   it.each([1, 2] as const)('every acknowledged QoS %s message reaches the persistent subscriber after each crash', async (qos) => {
@@ -48,7 +23,7 @@ describe('durable sessions survive kill -9 (embedded LMDB store under node.data_
 
     const acked = new Set<number>();
     for (let round = 0; round < 3; round++) {
-      const load = flood(started(gw), qos, acked, round * 1_000_000);
+      const load = flood(started(gw), { clientId: `pub-${round}`, topic: 'load/x', qos, firstId: round * 1_000_000, onAck: (n) => acked.add(n) });
       await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 500)));
       gw.child.kill('SIGKILL');
       await gw.exit;
