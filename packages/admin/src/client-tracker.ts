@@ -23,9 +23,12 @@ export interface TrackedClient {
   created_at: number;
   connected_at: number;
   disconnected_at: number | undefined;
-  /** By filter as the client sent it (with any `$share/g/` prefix). */
-  readonly subscriptions: Map<string, Subscription>;
+  /** By filter as the client sent it (with any `$share/g/` prefix). One shared empty map until
+   * the client's first subscription (most connections never subscribe). */
+  subscriptions: ReadonlyMap<string, Subscription>;
 }
+
+const NO_SUBSCRIPTIONS: ReadonlyMap<string, Subscription> = new Map();
 
 export class ClientTracker {
   private readonly clients = new Map<string, TrackedClient>();
@@ -78,10 +81,14 @@ export class ClientTracker {
         this.clients.delete(clientId);
       }),
       hooks.on('session.subscribed', (client, sub) => {
-        this.clients.get(client.clientId)?.subscriptions.set(sub.filter, { ...sub });
+        const c = this.clients.get(client.clientId);
+        if (!c) return;
+        const subs = c.subscriptions === NO_SUBSCRIPTIONS ? (c.subscriptions = new Map<string, Subscription>()) : (c.subscriptions as Map<string, Subscription>);
+        subs.set(sub.filter, { ...sub });
       }),
       hooks.on('session.unsubscribed', (client, filter) => {
-        this.clients.get(client.clientId)?.subscriptions.delete(filter);
+        const c = this.clients.get(client.clientId);
+        if (c && c.subscriptions !== NO_SUBSCRIPTIONS) (c.subscriptions as Map<string, Subscription>).delete(filter);
       }),
     );
   }
@@ -121,7 +128,7 @@ export class ClientTracker {
       created_at: t,
       connected_at: t,
       disconnected_at: undefined,
-      subscriptions: new Map(),
+      subscriptions: NO_SUBSCRIPTIONS,
     };
   }
 }

@@ -4,7 +4,7 @@ import { defaultBrokerConfig, type BrokerConfig } from './config.js';
 import { isLoopback } from './config-types.js';
 import type { Broker, BrokerFeatures, CloseReason, ConnectInfo, DeliverySink, PublishOptions, PublishOutcome, SubscribeResult, Subscription, Will } from './contract.js';
 import { AuthenticationError, JunctionError, NotAuthorizedError, QuotaExceededError } from './errors.js';
-import { Hooks, type AuthzRequest, type ClientInfo } from './hooks.js';
+import { Hooks, type AuthnResult, type AuthzRequest, type ClientInfo } from './hooks.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { Message, PublishRequest, Publisher, QoS } from './message.js';
 import { Metrics } from './metrics.js';
@@ -120,6 +120,15 @@ export class BrokerCore implements Broker, ConnectionHost {
   // ---------------------------------------------------------------- connect
 
   async open(info: ConnectInfo, sink: DeliverySink): Promise<Connection> {
+    return this.openNow(info, sink);
+  }
+
+  /**
+   * `open()` without a promise while every hook it runs answers synchronously (the usual case:
+   * ban checks, built-in authenticators, no cluster): the connect path then costs no microtask
+   * turns. The first hook that returns a promise is awaited, and so is the rest from there on.
+   */
+  openNow(info: ConnectInfo, sink: DeliverySink): Connection | Promise<Connection> {
     if (this.closing) throw new AuthenticationError('server_unavailable', 'broker is shutting down');
     let assigned: string | undefined;
     if (info.clientId === '') {
@@ -133,19 +142,43 @@ export class BrokerCore implements Broker, ConnectionHost {
       peer: info.peer,
       listener: info.listener,
     };
+    let authenticated: void | Promise<void>;
     try {
-      await this.authenticate(info, client);
+      authenticated = this.authenticate(info, client, 0);
     } catch (err) {
-      if (this.hooks.has('client.connack')) this.hooks.emit('client.connack', info, err instanceof JunctionError ? err.code : 'server_unavailable');
+      this.connackRefused(info, err);
       throw err;
     }
+    if (authenticated !== undefined) {
+      return authenticated.then(
+        () => this.attach(info, client, sink, assigned),
+        (err: unknown) => {
+          this.connackRefused(info, err);
+          throw err;
+        },
+      );
+    }
+    return this.attach(info, client, sink, assigned);
+  }
 
-    const clientId = info.clientId;
+  private connackRefused(info: ConnectInfo, err: unknown): void {
+    if (this.hooks.has('client.connack')) this.hooks.emit('client.connack', info, err instanceof JunctionError ? err.code : 'server_unavailable');
+  }
+
+  /** After authentication: claim the client id in the cluster, if any, then attach. */
+  private attach(info: ConnectInfo, client: ClientInfo, sink: DeliverySink, assigned: string | undefined): Connection | Promise<Connection> {
     if (this.cluster) {
       // Cluster-wide takeover: the client id may be connected, or its session held, elsewhere.
-      const moved = await this.cluster.claim(clientId, info.cleanStart);
-      if (moved && !info.cleanStart && !this.sessions.has(clientId)) this.adoptSession(moved, client);
+      return Promise.resolve(this.cluster.claim(info.clientId, info.cleanStart)).then((moved) => {
+        if (moved && !info.cleanStart && !this.sessions.has(info.clientId)) this.adoptSession(moved, client);
+        return this.attachLocal(info, client, sink, assigned);
+      });
     }
+    return this.attachLocal(info, client, sink, assigned);
+  }
+
+  private attachLocal(info: ConnectInfo, client: ClientInfo, sink: DeliverySink, assigned: string | undefined): Connection {
+    const clientId = info.clientId;
     let session = this.sessions.get(clientId);
     if (session?.conn) {
       // [MQTT-3.1.4-3] the existing connection is closed; its will follows the usual rules.
@@ -185,13 +218,23 @@ export class BrokerCore implements Broker, ConnectionHost {
     return conn;
   }
 
-  private async authenticate(info: ConnectInfo, client: ClientInfo): Promise<void> {
-    for (const fn of this.hooks.chain('client.connect')) {
-      const r = await fn(info);
-      if (r.result === 'deny') {
-        this.metrics.counters['client.auth.failure']++;
-        throw new AuthenticationError(r.reason, r.message ?? `client ${info.clientId} refused: ${r.reason}`);
+  /**
+   * The `client.connect` interceptors from the `i`-th on, then the authenticators: synchronous
+   * (undefined) while each answers synchronously; from the first promise on, a promise. Throws,
+   * or rejects, with the refusal.
+   */
+  private authenticate(info: ConnectInfo, client: ClientInfo, i: number): void | Promise<void> {
+    const connect = this.hooks.chain('client.connect');
+    for (; i < connect.length; i++) {
+      const r = connect[i]!(info);
+      if (isThenable(r)) {
+        const next = i + 1;
+        return Promise.resolve(r).then((v) => {
+          this.connectVerdict(info, v);
+          return this.authenticate(info, client, next);
+        });
       }
+      this.connectVerdict(info, r);
     }
     if (info.authenticated) {
       client.isSuperuser = info.authenticated.isSuperuser;
@@ -199,18 +242,26 @@ export class BrokerCore implements Broker, ConnectionHost {
       this.authnComplete(info, 'success', info.authenticated.isSuperuser === true, false);
       return;
     }
-    for (const fn of this.hooks.chain('client.authenticate')) {
-      const r = await fn(info);
-      if (r.result === 'ignore') continue;
-      if (r.result === 'deny') {
-        this.metrics.counters['client.auth.failure']++;
-        this.authnComplete(info, r.reason, false, false);
-        throw new AuthenticationError(r.reason, r.message ?? `client ${info.clientId} refused: ${r.reason}`);
+    return this.runAuthenticators(info, client, 0);
+  }
+
+  private connectVerdict(info: ConnectInfo, r: AuthnResult): void {
+    if (r.result === 'deny') {
+      this.metrics.counters['client.auth.failure']++;
+      throw new AuthenticationError(r.reason, r.message ?? `client ${info.clientId} refused: ${r.reason}`);
+    }
+  }
+
+  /** The `client.authenticate` chain from the `i`-th on; anonymous rules when all ignore. */
+  private runAuthenticators(info: ConnectInfo, client: ClientInfo, i: number): void | Promise<void> {
+    const chain = this.hooks.chain('client.authenticate');
+    for (; i < chain.length; i++) {
+      const r = chain[i]!(info);
+      if (isThenable(r)) {
+        const next = i + 1;
+        return Promise.resolve(r).then((v) => (this.authnVerdict(info, client, v) ? undefined : this.runAuthenticators(info, client, next)));
       }
-      client.isSuperuser = r.isSuperuser;
-      client.attrs = r.attrs;
-      this.authnComplete(info, 'success', r.isSuperuser === true, false);
-      return;
+      if (this.authnVerdict(info, client, r)) return;
     }
     // No authenticator took a decision: the client is anonymous.
     const anon = this.config.allow_anonymous;
@@ -221,6 +272,20 @@ export class BrokerCore implements Broker, ConnectionHost {
     this.metrics.counters['client.auth.failure']++;
     this.authnComplete(info, 'not_authorized', false, true);
     throw new AuthenticationError('not_authorized', `anonymous client ${info.clientId} refused from ${info.peer}`);
+  }
+
+  /** One authenticator's answer: true when it decided (allowed; a denial throws). */
+  private authnVerdict(info: ConnectInfo, client: ClientInfo, r: AuthnResult): boolean {
+    if (r.result === 'ignore') return false;
+    if (r.result === 'deny') {
+      this.metrics.counters['client.auth.failure']++;
+      this.authnComplete(info, r.reason, false, false);
+      throw new AuthenticationError(r.reason, r.message ?? `client ${info.clientId} refused: ${r.reason}`);
+    }
+    client.isSuperuser = r.isSuperuser;
+    client.attrs = r.attrs;
+    this.authnComplete(info, 'success', r.isSuperuser === true, false);
+    return true;
   }
 
   private authnComplete(info: ConnectInfo, reason: string, isSuperuser: boolean, isAnonymous: boolean): void {
@@ -803,3 +868,7 @@ function asJunctionError(err: unknown): JunctionError {
 }
 
 function noop(): void {}
+
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown }).then === 'function';
+}

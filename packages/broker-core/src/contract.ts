@@ -176,6 +176,9 @@ export interface Broker {
   readonly enhancedAuth: import('./enhanced-auth.js').EnhancedAuthRegistry;
   /** Authenticate, check bans, take over or resume, and attach the sink. Throws `JunctionError`. */
   open(info: ConnectInfo, sink: DeliverySink): Promise<SessionHandle>;
+  /** `open()` without the promise when no hook answers asynchronously: the handle, or a promise
+   * of it as soon as one does. Throws (or rejects with) `JunctionError` as `open()` does. */
+  openNow?(info: ConnectInfo, sink: DeliverySink): SessionHandle | Promise<SessionHandle>;
   /** Publish on behalf of the broker or an integration (no session). */
   publish(req: PublishRequest, from?: Partial<import('./message.js').Publisher>): PublishOutcome | Promise<PublishOutcome>;
 }

@@ -1,11 +1,12 @@
 import type { Duplex } from 'node:stream';
 import type { Broker, CloseReason, Delivery, DeliverySink, Logger, Metrics, SessionHandle, TopicMapper } from '@junction/broker-core';
-import mqtt, { type IAuthPacket, type Packet } from 'mqtt-packet';
+import mqtt, { type IAuthPacket, type IConnectPacket, type Packet } from 'mqtt-packet';
 import type { MqttOptions } from '../config.js';
 import { disconnectCodeFor, RC } from '../reason-codes.js';
 import { ClientLimiter, type ClientLimits } from './client-limiter.js';
 import { encodeDelivery } from './encode-delivery.js';
 import { createParser } from './lean-parser.js';
+import { leanBare, leanConnect, leanConnectSize } from './lean-connect.js';
 import { validatePacket } from './validate-packet.js';
 import { handlers } from './handlers/index.js';
 import type { InboundAliases, OutboundAliases } from './topic-alias.js';
@@ -63,14 +64,21 @@ export class MqttConnection implements DeliverySink {
   /** The enhanced authentication method of this connection (MQTT 5), if any. */
   authMethod: string | undefined;
   private authWaiter: ((p: IAuthPacket) => void) | undefined;
-  private readonly parser = createParser();
+  /** Made for the first bytes {@link leanConnect} does not take (often never, for an idle client). */
+  private parser: mqtt.Parser | undefined;
+  /** Bytes arrived: from then on only the parser may read a CONNECT. */
+  private seen = false;
+  /** A CONNECT read without the parser: the parser's settings once it is made (as mqtt-packet's own). */
+  private leanConnect: IConnectPacket | undefined;
   private busy = false;
   /** Packets, or protocol errors, that arrived while an asynchronous step ran: kept in order. */
-  private readonly backlog: (Packet | Violation)[] = [];
+  private backlog: (Packet | Violation)[] | undefined;
   private corked = false;
   private drainTimer: NodeJS.Timeout | undefined;
+  private drainListened = false;
   private idleTimer: NodeJS.Timeout | undefined;
-  private genOpts: { protocolVersion: number } = { protocolVersion: 4 };
+  /** Never changed in place (shared until a packet of another version is generated). */
+  private genOpts: { readonly protocolVersion: number } = GEN_V4;
   /** `messages_rate` / `bytes_rate`: undefined when the listener sets neither. */
   readonly limiter: ClientLimiter | undefined;
 
@@ -78,19 +86,17 @@ export class MqttConnection implements DeliverySink {
     readonly stream: Duplex,
     readonly ctx: EngineContext,
     readonly transport: TransportInfo,
+    /** Called once when the stream has closed (the listener's bookkeeping). */
+    private readonly onGone?: (c: MqttConnection) => void,
   ) {
     this.log = ctx.log;
     this.limiter = ClientLimiter.create(ctx.limits);
     ctx.metrics.counters['connections.accepted']++;
-    this.parser.on('packet', (p: Packet) => this.onPacket(p));
-    this.parser.on('error', (err: Error) => this.onParseError(err));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('drain', () => this.onDrain());
+    // 'drain' is listened to from the first write that fills the buffer (armDrainTimer).
     stream.on('error', (err) => this.log.debug({ err: err.message, peer: transport.peer }, 'socket_error'));
     stream.on('close', () => this.onClose());
-    this.idleTimer = setTimeout(() => {
-      if (!this.handle) this.destroy('idle_timeout');
-    }, ctx.options.idle_timeout);
+    this.idleTimer = setTimeout(idleTimeout, ctx.options.idle_timeout, this);
     this.idleTimer.unref();
   }
 
@@ -99,15 +105,49 @@ export class MqttConnection implements DeliverySink {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     const c = this.ctx.metrics.counters;
-    c['bytes.received'] += chunk.length;
+    const bytes = chunk.length;
+    c['bytes.received'] += bytes;
     this.handle?.touch();
-    this.parser.parse(chunk);
-    // A packet announced larger than we accept is refused before it is buffered whole.
-    const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
-    if (!this.closed && pending >= 0 && packetSize(pending) > this.ctx.options.max_packet_size) {
-      this.violation({ code: RC.PACKET_TOO_LARGE, reason: 'packet too large' });
+    let rest: Buffer | undefined = chunk;
+    if (!this.seen) {
+      this.seen = true;
+      // The usual first chunk is one whole plain CONNECT: read without mqtt-packet.
+      const connect = leanConnect(chunk);
+      if (connect !== undefined) {
+        this.leanConnect = connect;
+        this.onPacket(connect);
+        const size = leanConnectSize(chunk, connect);
+        rest = size < bytes && !this.closed ? chunk.subarray(size) : undefined;
+      }
+    } else if (this.leanConnect !== undefined) {
+      // Until anything else comes, an idle client's PINGREQ and its DISCONNECT need no parser.
+      const p = leanBare(chunk, this.leanConnect);
+      if (p !== undefined) {
+        rest = undefined;
+        this.onPacket(p);
+      }
     }
-    if (this.limiter !== undefined && !this.closed) this.throttle(this.limiter, chunk.length);
+    if (rest !== undefined) {
+      const parser = this.parser ?? this.createParser();
+      parser.parse(rest);
+      // A packet announced larger than we accept is refused before it is buffered whole.
+      const pending = (parser as unknown as { packet: { length: number } }).packet.length;
+      if (!this.closed && pending >= 0 && packetSize(pending) > this.ctx.options.max_packet_size) {
+        this.violation({ code: RC.PACKET_TOO_LARGE, reason: 'packet too large' });
+      }
+    }
+    if (this.limiter !== undefined && !this.closed) this.throttle(this.limiter, bytes);
+  }
+
+  private createParser(): mqtt.Parser {
+    const parser = createParser();
+    // mqtt-packet parses what follows a CONNECT with that CONNECT as its settings.
+    if (this.leanConnect !== undefined) (parser as unknown as { settings: unknown }).settings = this.leanConnect;
+    this.leanConnect = undefined;
+    parser.on('packet', (p: Packet) => this.onPacket(p));
+    parser.on('error', (err: Error) => this.onParseError(err));
+    this.parser = parser;
+    return parser;
   }
 
   /** Over `messages_rate` or `bytes_rate`: stop reading until the budget refills. */
@@ -141,8 +181,9 @@ export class MqttConnection implements DeliverySink {
       return w(p);
     }
     if (this.busy) {
-      this.backlog.push(p);
-      if (this.backlog.length === 256) this.stream.pause();
+      const backlog = (this.backlog ??= []);
+      backlog.push(p);
+      if (backlog.length === 256) this.stream.pause();
       return;
     }
     this.dispatch(p);
@@ -151,7 +192,7 @@ export class MqttConnection implements DeliverySink {
   /** A protocol violation found while reading: handled in order after earlier packets. */
   private violation(v: Violation): void {
     if (this.busy) {
-      this.backlog.push(v);
+      (this.backlog ??= []).push(v);
       this.stream.pause();
       return;
     }
@@ -194,7 +235,8 @@ export class MqttConnection implements DeliverySink {
 
   private resumeBacklog(): void {
     this.busy = false;
-    while (!this.busy && !this.closed && this.backlog.length > 0) this.dispatch(this.backlog.shift()!);
+    const backlog = this.backlog;
+    if (backlog !== undefined) while (!this.busy && !this.closed && backlog.length > 0) this.dispatch(backlog.shift()!);
     if (!this.busy && this.stream.isPaused() && !this.limiter?.paused) this.stream.resume();
   }
 
@@ -236,8 +278,8 @@ export class MqttConnection implements DeliverySink {
 
   // ------------------------------------------------------------------ outbound
 
-  /** Encode and write one packet; false when the socket buffer is full. */
-  send(packet: Packet, version: number = this.version || 4): boolean {
+  /** Encode and write one packet; false when the socket buffer is full. `now`: see {@link write}. */
+  send(packet: Packet, version: number = this.version || 4, now = false): boolean {
     if (this.closed) return true;
     if (this.genOpts.protocolVersion !== version) this.genOpts = { protocolVersion: version };
     let buf = mqtt.generate(packet, this.genOpts);
@@ -248,15 +290,19 @@ export class MqttConnection implements DeliverySink {
       const { reasonString: _r, userProperties: _u, ...rest } = props;
       buf = mqtt.generate({ ...packet, properties: rest } as Packet, this.genOpts);
     }
-    return this.write(buf);
+    return this.write(buf, now);
   }
 
-  write(buf: Buffer): boolean {
+  /**
+   * Write one packet. Packets written in one tick go out in one socket write; `now` writes this
+   * one at once unless others wait already (for a CONNACK nothing else follows in its tick).
+   */
+  write(buf: Buffer, now = false): boolean {
     if (this.closed) return true;
     const c = this.ctx.metrics.counters;
     c['bytes.sent'] += buf.length;
     c['packets.sent']++;
-    if (!this.corked) {
+    if (!this.corked && !now) {
       // Batch every packet written in this tick into one socket write.
       this.corked = true;
       this.stream.cork();
@@ -289,6 +335,10 @@ export class MqttConnection implements DeliverySink {
 
   private armDrainTimer(): void {
     if (this.drainTimer) return;
+    if (!this.drainListened) {
+      this.drainListened = true;
+      this.stream.on('drain', () => this.onDrain());
+    }
     this.drainTimer = setTimeout(() => {
       this.drainTimer = undefined;
       this.log.warn({ clientId: this.clientId }, 'send_timeout');
@@ -335,16 +385,21 @@ export class MqttConnection implements DeliverySink {
       this.corked = false;
       this.stream.uncork();
     }
-    if (flush) this.stream.end();
-    // Give the final packet a moment to leave, then make sure the socket is gone.
     const s = this.stream;
-    setTimeout(() => s.destroy(), flush ? 1000 : 0).unref();
+    if (flush) {
+      s.end();
+      // Give the final packet a moment to leave, then make sure the socket is gone.
+      setTimeout(() => s.destroy(), 1000).unref();
+    } else if (!s.destroyed) {
+      setTimeout(() => s.destroy(), 0).unref();
+    }
     this.handle?.close('connection_lost');
   }
 
   private onClose(): void {
     if (!this.closed) this.destroy('socket_closed', false);
     else this.handle?.close('connection_lost');
+    this.onGone?.(this);
   }
 
   clearIdleTimer(): void {
@@ -384,6 +439,13 @@ function asDisconnectCode(code: number): number {
 /** Size of a whole packet from its Remaining Length: type byte, length bytes, the rest. */
 function packetSize(remaining: number): number {
   return 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4) + remaining;
+}
+
+const GEN_V4 = { protocolVersion: 4 } as const;
+
+/** No CONNECT within `idle_timeout` of the connection. */
+function idleTimeout(c: MqttConnection): void {
+  if (!c.handle) c.destroy('idle_timeout');
 }
 
 function uncork(c: MqttConnection): void {

@@ -100,10 +100,14 @@ export class StreamListener {
 
   private open(socket: Socket, extra: Partial<TransportInfo>): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    const conn = new MqttConnection(socket, this.engine, { peer, ...extra });
+    const conn = new MqttConnection(socket, this.engine, extra.peerCert ? { peer, peerCert: extra.peerCert } : { peer }, this.forget);
     this.connections.add(conn);
-    socket.once('close', () => this.connections.delete(conn));
   }
+
+  /** A connection's stream closed (one function for all, not a listener per socket). */
+  private readonly forget = (conn: MqttConnection): void => {
+    this.connections.delete(conn);
+  };
 
   async stop(drainMs = 5000): Promise<void> {
     const server = this.server;

@@ -4,8 +4,11 @@ import type { MqttConnection } from '../connection.js';
 
 /** PINGREQ (§3.12): PINGRESP. */
 export function handlePingreq(c: MqttConnection): void {
-  c.send({ cmd: 'pingresp' } as Packet);
+  c.write(PINGRESP);
 }
+
+/** PINGRESP, the same two bytes in every protocol version. */
+const PINGRESP = Buffer.from([0xd0, 0x00]);
 
 /** DISCONNECT from the client (§3.14). */
 export function handleDisconnect(c: MqttConnection, p: IDisconnectPacket): void {
