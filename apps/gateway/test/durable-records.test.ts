@@ -76,5 +76,5 @@ describe('run-time users, bans and rules survive a gateway restart', () => {
     sub.end(true);
     gw.child.kill('SIGTERM');
     expect(await gw.exit).toBe(0);
-  });
+  }, 60_000);
 });

@@ -42,8 +42,9 @@ export function retainedStoreSuite(name: string, create: () => Promise<RetainedS
     }
   }
 
+  /** Puts `topics`, up to 500 at a time (a store may batch concurrent writes). */
   async function putAll(store: RetainedStore, topics: readonly string[]): Promise<void> {
-    for (const topic of topics) await store.put(retained(topic));
+    for (let i = 0; i < topics.length; i += 500) await Promise.all(topics.slice(i, i + 500).map((topic) => store.put(retained(topic))));
   }
 
   async function matched(store: RetainedStore, filter: string, now = NOW): Promise<string[]> {
