@@ -16,8 +16,10 @@
  *           | [bytes correlationData] | [uvar n, n × (str key, u8 kind, str | uvar m, m × str)]
  *   mask:   bit 0 payloadFormatIndicator present, 1 its value, 2 messageExpiryInterval,
  *           3 contentType, 4 responseTopic, 5 correlationData, 6 userProperties
- * delivery: u8 version=1 | u8 flags (bits 0-1 qos, 2 retain, 3 subscriptionIds)
- *           | [uvar n, n × uvar id] | message
+ * delivery: u8 version=2 | u8 flags (bits 0-1 qos, 2 retain, 3 subscriptionIds, 4 released)
+ *           | u16 packetId (big-endian; 0 while queued) | [uvar n, n × uvar id] | message
+ *           version 1 (still read): no released bit and no packet id field, the binding was kept
+ *           in a separate inflight table
  * ```
  *
  * `str` and `bytes` are a LEB128 length then the bytes (UTF-8 for strings). Session records
@@ -25,7 +27,7 @@
  * values instead (see {@link encodeValue}), so a field added to `Subscription` or `Will` later is
  * kept without a change here.
  */
-import { crc32 } from 'node:zlib';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import type { Message, MessageProperties, Publisher, QoS, StoredDelivery, StoredSession, UserProperties } from '@junction/broker-core';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -38,8 +40,31 @@ export class CorruptValueError extends Error {
   }
 }
 
+/** CRC-32 (IEEE, as zlib) lookup table. */
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** Below this, a table loop beats the call into zlib (and its argument checks). */
+const SMALL_CRC = 96;
+
+/** CRC-32 of `buf[0, end)`, the same value as zlib's. */
+function crc32(buf: Buffer, end: number): number {
+  if (end >= SMALL_CRC) return zlibCrc32(buf.subarray(0, end));
+  let c = -1;
+  for (let i = 0; i < end; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
 const MESSAGE_V1 = 1;
 const DELIVERY_V1 = 1;
+const DELIVERY_V2 = 2;
 const SESSION_V1 = 1;
 
 /** Appends to a growable scratch buffer; `finish` copies the bytes out with the checksum. */
@@ -64,6 +89,12 @@ class Writer {
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
   }
 
   f64(v: number): void {
@@ -113,7 +144,7 @@ class Writer {
   finish(): Buffer {
     const out = Buffer.allocUnsafe(this.pos + 4);
     this.buf.copy(out, 0, 0, this.pos);
-    out.writeUInt32BE(crc32(out.subarray(0, this.pos)), this.pos);
+    out.writeUInt32BE(crc32(out, this.pos), this.pos);
     return out;
   }
 }
@@ -136,6 +167,13 @@ class Reader {
   u8(): number {
     this.#need(1);
     return this.buf[this.pos++]!;
+  }
+
+  u16(): number {
+    this.#need(2);
+    const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
   }
 
   f64(): number {
@@ -187,7 +225,7 @@ function open(buf: Buffer): Reader {
   if (buf.length < 5) throw new CorruptValueError(`value of ${buf.length} bytes is too short`);
   const end = buf.length - 4;
   const expected = buf.readUInt32BE(end);
-  const actual = crc32(buf.subarray(0, end));
+  const actual = crc32(buf, end);
   if (expected !== actual) throw new CorruptValueError(`checksum mismatch (stored ${hex(expected)}, computed ${hex(actual)})`);
   return new Reader(buf, end);
 }
@@ -333,14 +371,24 @@ function peekMessageAt(r: Reader): { topic: string; expiresAt: number | undefine
 
 // --- Deliveries --------------------------------------------------------------------------------
 
-/** What a delivery's value holds; the packet id and release state live in the inflight table. */
+/** What a delivery's value holds besides its packet id and release state. */
 export type DeliveryBody = Pick<StoredDelivery, 'message' | 'qos' | 'retain' | 'subscriptionIds'>;
 
-export function encodeDelivery(d: DeliveryBody): Buffer {
+/** Byte offsets in a version 2 delivery (see the file comment). */
+const D_FLAGS = 1;
+const D_PACKET_ID = 2;
+const D_RELEASED = 16;
+
+/**
+ * A version 2 delivery: the body, with the packet id it is in flight under (0 while queued) and
+ * whether PUBREC was received. The packet id sits at a fixed offset: see {@link withBinding}.
+ */
+export function encodeDelivery(d: DeliveryBody, packetId = 0, released = false): Buffer {
   const w = writer.reset();
   const ids = d.subscriptionIds;
-  w.u8(DELIVERY_V1);
-  w.u8((d.qos & 3) | (d.retain ? 4 : 0) | (ids !== undefined ? 8 : 0));
+  w.u8(DELIVERY_V2);
+  w.u8((d.qos & 3) | (d.retain ? 4 : 0) | (ids !== undefined ? 8 : 0) | (released ? D_RELEASED : 0));
+  w.u16(packetId);
   if (ids !== undefined) {
     w.uvar(ids.length);
     for (const id of ids) w.uvar(id);
@@ -349,18 +397,31 @@ export function encodeDelivery(d: DeliveryBody): Buffer {
   return w.finish();
 }
 
-function readDeliveryHead(r: Reader): { qos: QoS; retain: boolean; subscriptionIds: number[] | undefined } {
+interface DeliveryHead {
+  qos: QoS;
+  retain: boolean;
+  subscriptionIds: number[] | undefined;
+  /** 0 while queued (and always in a version 1 delivery: its binding is in the inflight table). */
+  packetId: number;
+  released: boolean;
+}
+
+function readDeliveryHead(r: Reader): DeliveryHead {
   const version = r.u8();
-  if (version !== DELIVERY_V1) throw new CorruptValueError(`unknown delivery format ${version}`);
+  if (version !== DELIVERY_V1 && version !== DELIVERY_V2) throw new CorruptValueError(`unknown delivery format ${version}`);
   const flags = r.u8();
-  if (flags > 15 || (flags & 3) === 3) throw new CorruptValueError(`bad delivery flags ${flags}`);
+  const max = version === DELIVERY_V1 ? 15 : 31;
+  if (flags > max || (flags & 3) === 3) throw new CorruptValueError(`bad delivery flags ${flags}`);
+  const packetId = version === DELIVERY_V2 ? r.u16() : 0;
+  const released = (flags & D_RELEASED) !== 0;
+  if (released && packetId === 0) throw new CorruptValueError('released delivery without a packet id');
   let subscriptionIds: number[] | undefined;
   if (flags & 8) {
     const n = r.uvar();
     subscriptionIds = [];
     for (let i = 0; i < n; i++) subscriptionIds.push(r.uvar());
   }
-  return { qos: (flags & 3) as QoS, retain: (flags & 4) !== 0, subscriptionIds };
+  return { qos: (flags & 3) as QoS, retain: (flags & 4) !== 0, subscriptionIds, packetId, released };
 }
 
 export function decodeDelivery(buf: Buffer): DeliveryBody {
@@ -373,11 +434,34 @@ export function decodeDelivery(buf: Buffer): DeliveryBody {
   return d;
 }
 
+/** What the store indexes of an encoded delivery, checksum verified, without decoding the rest. */
+export function peekDelivery(buf: Buffer): { expiresAt: number | undefined; packetId: number; released: boolean; qos: QoS } {
+  const r = open(buf);
+  const head = readDeliveryHead(r);
+  return { expiresAt: peekMessageAt(r).expiresAt, packetId: head.packetId, released: head.released, qos: head.qos };
+}
+
 /** Expiry of an encoded delivery's message, checksum verified, without decoding the rest. */
 export function peekDeliveryExpiry(buf: Buffer): number | undefined {
-  const r = open(buf);
-  readDeliveryHead(r);
-  return peekMessageAt(r).expiresAt;
+  return peekDelivery(buf).expiresAt;
+}
+
+/**
+ * The encoded delivery `buf` (either version) with another packet id and release state, as a
+ * new version 2 value: a version 2 one is copied and patched in place (no decoding), so marking
+ * a delivery in flight costs a copy and a checksum. `trusted`: `buf` was made by this process, its
+ * checksum is not checked.
+ */
+export function withBinding(buf: Buffer, packetId: number, released: boolean, trusted = false): Buffer {
+  if (buf.length < 9 || buf[0] !== DELIVERY_V2) return encodeDelivery(decodeDelivery(buf), packetId, released);
+  const end = buf.length - 4;
+  if (!trusted && buf.readUInt32BE(end) !== crc32(buf, end)) open(buf); // throws the checksum error
+  const out = Buffer.allocUnsafe(buf.length);
+  buf.copy(out, 0, 0, end);
+  out[D_FLAGS] = released ? out[D_FLAGS]! | D_RELEASED : out[D_FLAGS]! & ~D_RELEASED;
+  out.writeUInt16BE(packetId, D_PACKET_ID);
+  out.writeUInt32BE(crc32(out, end), end);
+  return out;
 }
 
 // --- Session records: self-describing plain values ----------------------------------------------

@@ -14,14 +14,23 @@ import { checkHeader, deepCheck } from './verify.js';
 export const TABLES = ['meta', 'retained', 'sessions', 'deliveries', 'inflight', 'awaiting_rel', 'client_names', 'records'] as const;
 export type TableName = (typeof TABLES)[number];
 
-/** Tables whose values are read back after load: they get a read-your-writes overlay. */
-const OVERLAID: ReadonlySet<TableName> = new Set(['retained', 'sessions', 'deliveries', 'records']);
+/**
+ * Tables whose values are read back after load: they get a read-your-writes overlay. (The
+ * session store keeps the delivery records it has not committed yet itself.)
+ */
+const OVERLAID: ReadonlySet<TableName> = new Set(['retained', 'sessions', 'records']);
 
 export const DATA_FILE = 'data.mdb';
 export const MARKER_FILE = 'junction-store.json';
 export const LOCK_FILE = 'junction.lock';
 const FORMAT = 'junction-lmdb';
-const FORMAT_VERSION = 1;
+/**
+ * 2: a delivery record holds its packet id and release state (format 1 kept them in the
+ * `inflight` table). A format 1 store is opened and marked 2: its data reads as is, and its
+ * inflight entries are moved into the records as it opens. Earlier builds refuse format 2.
+ */
+const FORMAT_VERSION = 2;
+const FORMAT_VERSIONS_READ: readonly unknown[] = [1, 2];
 
 /** Sequence numbers are reserved on disk in blocks, so enqueue does not write a counter each time. */
 const SEQ_BLOCK = 4096;
@@ -76,6 +85,9 @@ export interface Table {
 }
 
 type LmdbWrite = Promise<boolean> & { flushed?: Promise<unknown> };
+/** What `put` and `remove` return: settles once the transaction holding the write commits (the
+ * writes of one transaction share it). Failures are reported through {@link StoreCore.sync}. */
+export type StoreWrite = Promise<unknown>;
 type Overlay = Map<string, { value: Buffer | undefined }>;
 interface OverlayEntry {
   overlay: Overlay;
@@ -141,7 +153,7 @@ export class StoreCore {
     const lock = acquireLock(dir);
     let root: RootDatabase<Buffer, Buffer> | undefined;
     try {
-      const existing = checkContents(dir);
+      const { existing, older } = checkContents(dir);
       if (existing && opts.verify !== false) await deepCheck(dir, TABLES);
       try {
         root = open<Buffer, Buffer>({ path: dir, noSubdir: false, maxDbs: 16, separateFlushed: true, keyEncoding: 'binary', encoding: 'binary' });
@@ -154,6 +166,8 @@ export class StoreCore {
       } catch (err) {
         throw new LmdbStoreError('corrupt', dir, 'cannot read the store tables', { cause: err });
       }
+      // A format 1 store reads as format 2: mark it so before anything of format 2 is written.
+      if (older) writeMarker(dir, true);
       core.#lockFile = lock;
       core.#fresh = !existing;
       return core;
@@ -215,16 +229,16 @@ export class StoreCore {
   }
 
   /** Queues a put; it commits in call order with every other write. See {@link sync}. */
-  put(table: Table, key: Buffer, value: Buffer): void {
-    this.#write(table, key, value);
+  put(table: Table, key: Buffer, value: Buffer): StoreWrite {
+    return this.#write(table, key, value);
   }
 
   /** Queues a removal. See {@link sync}. */
-  remove(table: Table, key: Buffer): void {
-    this.#write(table, key, undefined);
+  remove(table: Table, key: Buffer): StoreWrite {
+    return this.#write(table, key, undefined);
   }
 
-  #write(table: Table, key: Buffer, value: Buffer | undefined): void {
+  #write(table: Table, key: Buffer, value: Buffer | undefined): StoreWrite {
     let p: LmdbWrite;
     try {
       p = (value === undefined ? table.db.remove(key) : table.db.put(key, value)) as LmdbWrite;
@@ -253,6 +267,7 @@ export class StoreCore {
       }
       batch.entries.push({ overlay, key: k, rec });
     }
+    return p;
   }
 
   /**
@@ -361,9 +376,10 @@ function prepareDirectory(dir: string): void {
 /**
  * Decides whether the directory holds a store: the marker file is written (and synced) before
  * LMDB creates the data file, so a marker without a data file, or an empty data file, means the
- * data was lost or truncated, not that the store is new. Returns true for an existing store.
+ * data was lost or truncated, not that the store is new. `existing`: the directory holds a store;
+ * `older`: of an earlier format version this build reads (and upgrades).
  */
-function checkContents(dir: string): boolean {
+function checkContents(dir: string): { existing: boolean; older: boolean } {
   const markerPath = join(dir, MARKER_FILE);
   const dataPath = join(dir, DATA_FILE);
   let marker: string | undefined;
@@ -385,7 +401,7 @@ function checkContents(dir: string): boolean {
       throw new LmdbStoreError('incompatible', dir, `${dataPath} exists but ${MARKER_FILE} does not: not a Junction store (or its marker was deleted)`);
     }
     writeMarker(dir, false);
-    return false;
+    return { existing: false, older: false };
   }
   let parsed: { format?: unknown; version?: unknown; initialised?: unknown };
   try {
@@ -394,15 +410,15 @@ function checkContents(dir: string): boolean {
     throw new LmdbStoreError('corrupt', dir, `${markerPath} is damaged`, { cause: err });
   }
   if (parsed?.format !== FORMAT) throw new LmdbStoreError('incompatible', dir, `${markerPath} does not describe a ${FORMAT} store`);
-  if (parsed.version !== FORMAT_VERSION) {
-    throw new LmdbStoreError('incompatible', dir, `store format version ${String(parsed.version)}; this build reads version ${FORMAT_VERSION}`);
+  if (!FORMAT_VERSIONS_READ.includes(parsed.version)) {
+    throw new LmdbStoreError('incompatible', dir, `store format version ${String(parsed.version)}; this build reads versions ${FORMAT_VERSIONS_READ.join(' and ')}`);
   }
   // A store whose first open did not complete (crash while creating it) starts afresh.
-  if (parsed.initialised === false && (data === undefined || data.size === 0)) return false;
+  if (parsed.initialised === false && (data === undefined || data.size === 0)) return { existing: false, older: false };
   if (data === undefined) throw new LmdbStoreError('corrupt', dir, `${dataPath} is missing (the store was created here: was it deleted?)`);
   if (data.size === 0) throw new LmdbStoreError('corrupt', dir, `${dataPath} is empty (the store was created here: was it truncated?)`);
   checkHeader(dir, dataPath, data.size);
-  return true;
+  return { existing: true, older: parsed.version !== FORMAT_VERSION };
 }
 
 /**

@@ -7,7 +7,8 @@
  *                                                  the id is kept in the `client_names` table
  * sessions     client key                         -> session record
  * deliveries   client key ++ seq (u64 BE)         -> delivery (message, qos, retain, sub ids)
- * inflight     client key ++ packet id (u16 BE)   -> seq (u64 BE) ++ released (u8)
+ * inflight     client key ++ packet id (u16 BE)   -> seq (u64 BE) ++ released (u8); format 1 only:
+ *                                                  moved into the deliveries on open
  * awaiting_rel client key ++ packet id (u16 BE)   -> receive time (f64 BE)
  * retained     topic UTF-8                        topics of up to 1,000 bytes
  *              [0xFF][SHA-256 of the topic]        longer ones (the topic is in the value)
@@ -72,8 +73,12 @@ export function seqKey(client: Buffer, seq: number): Buffer {
   return out;
 }
 
+export function checkPacketId(packetId: number): void {
+  if (!Number.isInteger(packetId) || packetId < 1 || packetId > 0xffff) throw new RangeError(`packet id out of range: ${packetId}`);
+}
+
 export function packetIdKey(client: Buffer, packetId: number): Buffer {
-  if (!Number.isInteger(packetId) || packetId < 0 || packetId > 0xffff) throw new RangeError(`packet id out of range: ${packetId}`);
+  checkPacketId(packetId);
   const out = Buffer.allocUnsafe(client.length + 2);
   client.copy(out, 0);
   out.writeUInt16BE(packetId, client.length);

@@ -1,26 +1,43 @@
 import type { SessionStore, StoredDelivery, StoredSession } from '@junction/broker-core';
-import { decodeDelivery, decodeInflight, decodeSession, decodeTime, encodeDelivery, encodeInflight, encodeSession, encodeTime, peekDeliveryExpiry } from './codec.js';
-import type { StoreCore, Table, TableName } from './core.js';
+import { decodeDelivery, decodeInflight, decodeSession, decodeTime, encodeDelivery, encodeSession, encodeTime, peekDelivery, withBinding, writeU64 } from './codec.js';
+import type { StoreCore, StoreWrite, Table, TableName } from './core.js';
 import { LmdbStoreError } from './errors.js';
-import { clientIdOfKey, clientKey, isHashedClientKey, packetIdKey, readPacketIdSuffix, readSeqSuffix, seqKey, splitKey } from './keys.js';
+import { checkPacketId, clientIdOfKey, clientKey, isHashedClientKey, packetIdKey, readPacketIdSuffix, readSeqSuffix, seqKey, splitKey } from './keys.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const NEVER_EXPIRES = 0xffffffff;
-/** Bytes of an inflight value (seq, released) and of an awaiting-rel value (time). */
-const INFLIGHT_VALUE = 9;
+/** Bytes of an awaiting-rel value (time). */
 const REL_VALUE = 8;
+/**
+ * Encoded deliveries kept in memory once committed, all sessions together, so that marking one
+ * in flight (which rewrites its record with the packet id) does not read it back from disk. Beyond
+ * this they are read back. Records not committed yet are always kept: reads must see them.
+ */
+const CACHE_BYTES = 4 * 1024 * 1024;
+/**
+ * A QoS 1 delivery's in-flight state is written behind by up to this long: one acknowledged
+ * sooner (the common case) never has it written, its record is just removed.
+ */
+const WRITE_BEHIND_MS = 5;
+
+function noop(): void {}
 
 /** In-memory index entry of one stored delivery; its message stays on disk. */
 class DeliveryEntry {
   /** 0 while queued. */
   packetId = 0;
   released = false;
+  /** The record as last written: while its commit is pending, then while the cache has room. */
+  value: Buffer | undefined = undefined;
+  /** Its packet id is not written yet (see WRITE_BEHIND_MS). */
+  behind = false;
   constructor(
     /** Key plus value bytes. */
-    readonly size: number,
+    public size: number,
     /** The message's expiresAt; NaN when it never expires. */
     readonly expiresAt: number,
+    readonly qos: number,
   ) {}
 }
 
@@ -37,10 +54,21 @@ class ClientState {
   /** When the session expires (ms), Infinity while connected or for a never-expiring session. */
   expireAt = Infinity;
   hasWill = false;
+  #seqKey: Buffer | undefined;
   constructor(
     readonly id: string,
     readonly key: Buffer,
   ) {}
+
+  /**
+   * The key of delivery `seq`, in a buffer reused by the next call: LMDB copies a key when a write
+   * is queued or a read made, so the hot path allocates none.
+   */
+  seqKey(seq: number): Buffer {
+    const k = (this.#seqKey ??= seqKey(this.key, 0));
+    writeU64(k, this.key.length, seq);
+    return k;
+  }
 }
 
 /** What `purgeExpired` removed. */
@@ -63,6 +91,10 @@ export interface PurgeResult {
  *   reused, also across `delete` and restarts);
  * - a delivery's `released: false` is not kept (it reads back as absent).
  *
+ * A delivery is one record: its packet id and release state are part of it, so marking it in
+ * flight rewrites the record and completing it is one removal. (Stores written by earlier
+ * versions kept them in the `inflight` table; they are moved into the records on open.)
+ *
  * Every write resolves at the store's durability point. Writes are applied in call order, each
  * one visible to reads at once: callers need not wait for one write before issuing the next, and
  * a resolved promise means that write and every earlier one are durable.
@@ -77,6 +109,13 @@ export class LmdbSessionStore implements SessionStore {
   readonly #clients = new Map<string, ClientState>();
   readonly #release: () => Promise<void>;
   #deliveryCount = 0;
+  /** Bytes of the `value` of all delivery entries. */
+  #cachedBytes = 0;
+  /** Deliveries whose in-flight state is written behind: (client, seq, entry) triples. */
+  #behind: (ClientState | number | DeliveryEntry)[] = [];
+  #behindTimer: NodeJS.Timeout | undefined;
+  /** Delivery records written in the current transaction: (entry, value) pairs. */
+  #batch: { write: StoreWrite; items: (DeliveryEntry | Buffer)[] } | undefined;
   #closed = false;
 
   /** @internal Use `openLmdbStores`. */
@@ -131,18 +170,38 @@ export class LmdbSessionStore implements SessionStore {
         core.usedBytes += st.recordSize;
       });
     }
+    /** Entries whose record must be rewritten with their binding as indexed. */
+    const fix = new Map<DeliveryEntry, { st: ClientState; seq: number }>();
+    /** Points `packetId` at `seq`; a delivery holding it before goes back to the queue. */
+    const bind = (st: ClientState, seq: number, entry: DeliveryEntry, packetId: number, released: boolean): void => {
+      const holder = st.inflight.get(packetId);
+      if (holder !== undefined && holder !== seq) {
+        const other = st.deliveries.get(holder)!;
+        other.packetId = 0;
+        other.released = false;
+        fix.set(other, { st, seq: holder });
+      }
+      if (entry.packetId !== 0 && entry.packetId !== packetId && st.inflight.get(entry.packetId) === seq) st.inflight.delete(entry.packetId);
+      st.inflight.set(packetId, seq);
+      entry.packetId = packetId;
+      entry.released = released;
+    };
     for (const { key, value } of this.#deliveries.db.getRange({})) {
       guard('deliveries', key, () => {
         const { client, rest } = splitKey(key, 8);
         const seq = readSeqSuffix(key, rest);
         const st = stateOf(client, 'deliveries');
-        const entry = new DeliveryEntry(key.length + value.length, peekDeliveryExpiry(value) ?? NaN);
+        const peek = peekDelivery(value);
+        const entry = new DeliveryEntry(key.length + value.length, peek.expiresAt ?? NaN, peek.qos);
         st.deliveries.set(seq, entry);
+        // In key order: when two records claim one packet id, the later one was bound last.
+        if (peek.packetId !== 0) bind(st, seq, entry, peek.packetId, peek.released);
         this.#deliveryCount++;
         core.usedBytes += entry.size;
         core.seenSeq(seq);
       });
     }
+    // Packet ids kept apart by earlier versions: moved into the delivery records.
     for (const { key, value } of this.#inflight.db.getRange({})) {
       guard('inflight', key, () => {
         const { client, rest } = splitKey(key, 2);
@@ -150,17 +209,16 @@ export class LmdbSessionStore implements SessionStore {
         const { seq, released } = decodeInflight(value);
         const st = stateOf(client, 'inflight');
         const entry = st.deliveries.get(seq);
-        if (entry === undefined || entry.packetId !== 0) {
-          // Cannot be left by the write order (a delivery and its packet id go in one batch),
-          // but harmless: a marker without its delivery is dropped.
-          core.remove(this.#inflight, Buffer.from(key));
-          return;
+        // A marker without its delivery (left by a crash between the two) is dropped.
+        if (entry !== undefined) {
+          bind(st, seq, entry, packetId, released);
+          fix.set(entry, { st, seq });
         }
-        entry.packetId = packetId;
-        entry.released = released;
-        st.inflight.set(packetId, seq);
-        core.usedBytes += key.length + value.length;
+        core.remove(this.#inflight, Buffer.from(key));
       });
+    }
+    for (const [entry, { st, seq }] of fix) {
+      if (st.deliveries.get(seq) === entry) this.#rewrite(st, seq, entry);
     }
     for (const { key, value } of this.#rel.db.getRange({})) {
       guard('awaiting_rel', key, () => {
@@ -213,41 +271,94 @@ export class LmdbSessionStore implements SessionStore {
     }
   }
 
-  /** Points `packetId` at `seq`, returning any other delivery holding it to the queue. */
-  #bind(st: ClientState, seq: number, entry: DeliveryEntry, packetId: number, released: boolean): void {
-    const core = this.#core;
-    const key = packetIdKey(st.key, packetId);
-    const holder = st.inflight.get(packetId);
-    if (holder !== undefined && holder !== seq) {
-      const other = st.deliveries.get(holder);
-      if (other !== undefined) {
-        other.packetId = 0;
-        other.released = false;
+  /** Writes a delivery record and keeps it in memory (reads must see it before it commits). */
+  #putDelivery(st: ClientState, seq: number, entry: DeliveryEntry, value: Buffer): void {
+    const write = this.#core.put(this.#deliveries, st.seqKey(seq), value);
+    if (entry.value !== undefined) this.#cachedBytes -= entry.value.length;
+    entry.value = value;
+    this.#cachedBytes += value.length;
+    // Records of one transaction share its promise: one callback per transaction.
+    let batch = this.#batch;
+    if (batch === undefined || batch.write !== write) {
+      const items: (DeliveryEntry | Buffer)[] = [];
+      batch = this.#batch = { write, items };
+      write.then(() => this.#committed(items), noop); // a failure is reported through sync()
+    }
+    batch.items.push(entry, value);
+  }
+
+  /** Records of a committed transaction: readable from disk now, kept while the cache has room. */
+  #committed(items: (DeliveryEntry | Buffer)[]): void {
+    for (let i = 0; i < items.length && this.#cachedBytes > CACHE_BYTES; i += 2) {
+      const entry = items[i] as DeliveryEntry;
+      const value = items[i + 1] as Buffer;
+      if (entry.value === value) {
+        entry.value = undefined;
+        this.#cachedBytes -= value.length;
       }
     }
-    if (entry.packetId !== 0 && entry.packetId !== packetId) {
-      st.inflight.delete(entry.packetId);
-      core.remove(this.#inflight, packetIdKey(st.key, entry.packetId));
-      core.usedBytes -= key.length + INFLIGHT_VALUE;
+  }
+
+  /** A delivery's record rewritten with another packet id and release state. */
+  #withBinding(st: ClientState, seq: number, entry: DeliveryEntry, packetId: number, released: boolean): Buffer {
+    // A record still in memory is the one this store wrote: its checksum need not be checked.
+    const cached = entry.value;
+    const value = cached ?? this.#core.read(this.#deliveries, st.seqKey(seq));
+    if (value === undefined) throw this.#core.corrupt('deliveries', `missing delivery ${seq} of ${JSON.stringify(st.id)}`, undefined);
+    try {
+      return withBinding(value, packetId, released, cached !== undefined);
+    } catch (err) {
+      throw this.#core.corrupt('deliveries', `delivery ${seq} of ${JSON.stringify(st.id)}`, err);
     }
-    if (holder === undefined) core.usedBytes += key.length + INFLIGHT_VALUE;
+  }
+
+  /** Queues the rewrite of a delivery's record with its binding as indexed. */
+  #rewrite(st: ClientState, seq: number, entry: DeliveryEntry): void {
+    this.#store(st, seq, entry, this.#withBinding(st, seq, entry, entry.packetId, entry.released));
+  }
+
+  #store(st: ClientState, seq: number, entry: DeliveryEntry, value: Buffer): void {
+    entry.behind = false;
+    const size = st.key.length + 8 + value.length;
+    this.#core.usedBytes += size - entry.size;
+    entry.size = size;
+    this.#putDelivery(st, seq, entry, value);
+  }
+
+  /**
+   * Points `packetId` at `seq` (rewriting its record), returning any other delivery holding it to
+   * the queue (rewriting that one too).
+   */
+  #bind(st: ClientState, seq: number, entry: DeliveryEntry, packetId: number, released: boolean): void {
+    this.#flushBehind();
+    const holder = st.inflight.get(packetId);
+    const other = holder !== undefined && holder !== seq ? st.deliveries.get(holder) : undefined;
+    // Both records are made before anything changes: a damaged one leaves the index as it was.
+    const value = this.#withBinding(st, seq, entry, packetId, released);
+    const otherValue = other !== undefined ? this.#withBinding(st, holder!, other, 0, false) : undefined;
+    if (entry.packetId !== 0 && entry.packetId !== packetId && st.inflight.get(entry.packetId) === seq) st.inflight.delete(entry.packetId);
     st.inflight.set(packetId, seq);
     entry.packetId = packetId;
     entry.released = released;
-    core.put(this.#inflight, key, encodeInflight(seq, released));
+    if (other !== undefined) {
+      other.packetId = 0;
+      other.released = false;
+      this.#store(st, holder!, other, otherValue!);
+    }
+    this.#store(st, seq, entry, value);
   }
 
-  /** Queues the removal of a delivery and of its packet id marker. */
+  /** Queues the removal of a delivery (its packet id goes with it). */
   #drop(st: ClientState, seq: number, entry: DeliveryEntry): void {
     const core = this.#core;
-    if (entry.packetId !== 0 && st.inflight.get(entry.packetId) === seq) {
-      st.inflight.delete(entry.packetId);
-      core.remove(this.#inflight, packetIdKey(st.key, entry.packetId));
-      core.usedBytes -= st.key.length + 2 + INFLIGHT_VALUE;
-    }
+    if (entry.packetId !== 0 && st.inflight.get(entry.packetId) === seq) st.inflight.delete(entry.packetId);
     st.deliveries.delete(seq);
     this.#deliveryCount--;
-    core.remove(this.#deliveries, seqKey(st.key, seq));
+    if (entry.value !== undefined) {
+      this.#cachedBytes -= entry.value.length;
+      entry.value = undefined;
+    }
+    core.remove(this.#deliveries, st.seqKey(seq));
     core.usedBytes -= entry.size;
   }
 
@@ -256,14 +367,14 @@ export class LmdbSessionStore implements SessionStore {
     const core = this.#core;
     this.#clients.delete(st.id);
     for (const [seq, entry] of st.deliveries) {
-      core.remove(this.#deliveries, seqKey(st.key, seq));
+      core.remove(this.#deliveries, st.seqKey(seq));
       core.usedBytes -= entry.size;
+      if (entry.value !== undefined) {
+        this.#cachedBytes -= entry.value.length;
+        entry.value = undefined;
+      }
     }
     this.#deliveryCount -= st.deliveries.size;
-    for (const packetId of st.inflight.keys()) {
-      core.remove(this.#inflight, packetIdKey(st.key, packetId));
-      core.usedBytes -= st.key.length + 2 + INFLIGHT_VALUE;
-    }
     for (const packetId of st.awaitingRel.keys()) {
       core.remove(this.#rel, packetIdKey(st.key, packetId));
       core.usedBytes -= st.key.length + 2 + REL_VALUE;
@@ -347,28 +458,104 @@ export class LmdbSessionStore implements SessionStore {
    */
   append(clientId: string, d: Omit<StoredDelivery, 'seq'>): { seq: number; durable: Promise<void> } {
     this.#check();
-    if (d.packetId !== undefined) packetIdKey(Buffer.alloc(0), d.packetId); // validates before any change
-    const value = encodeDelivery(d);
+    const packetId = d.packetId ?? 0;
+    if (d.packetId !== undefined) checkPacketId(d.packetId); // validates before any change
+    const released = packetId !== 0 && d.released === true;
+    const value = encodeDelivery(d, packetId, released);
     const st = this.#state(clientId);
+    const core = this.#core;
     const size = st.key.length + 8 + value.length;
-    this.#core.reserve(size, `delivery to ${JSON.stringify(clientId)}`);
-    const seq = this.#core.nextSeq();
-    const entry = new DeliveryEntry(size, d.message.expiresAt ?? NaN);
+    core.reserve(size, `delivery to ${JSON.stringify(clientId)}`);
+    const seq = core.nextSeq();
+    const entry = new DeliveryEntry(size, d.message.expiresAt ?? NaN, d.qos);
+    if (packetId !== 0) {
+      this.#flushBehind();
+      const holder = st.inflight.get(packetId);
+      const other = holder !== undefined ? st.deliveries.get(holder) : undefined;
+      if (other !== undefined) {
+        // The delivery that held the packet id goes back to the queue.
+        let otherValue: Buffer;
+        try {
+          otherValue = this.#withBinding(st, holder!, other, 0, false);
+        } catch (err) {
+          core.usedBytes -= size;
+          throw err;
+        }
+        other.packetId = 0;
+        other.released = false;
+        this.#store(st, holder!, other, otherValue);
+      }
+      st.inflight.set(packetId, seq);
+      entry.packetId = packetId;
+      entry.released = released;
+    }
     st.deliveries.set(seq, entry);
     this.#deliveryCount++;
-    this.#core.put(this.#deliveries, seqKey(st.key, seq), value);
-    if (d.packetId !== undefined) this.#bind(st, seq, entry, d.packetId, d.released === true);
-    return { seq, durable: this.#core.sync() };
+    this.#putDelivery(st, seq, entry, value);
+    return { seq, durable: core.sync() };
   }
 
   async markInflight(clientId: string, seq: number, packetId: number): Promise<void> {
+    return this.markInflightNow(clientId, seq, packetId);
+  }
+
+  /**
+   * `markInflight` applied at once, returning the promise that resolves once it and every earlier
+   * write are durable (the same promise for the writes of one transaction). Throws as
+   * `markInflight` rejects.
+   */
+  markInflightNow(clientId: string, seq: number, packetId: number): Promise<void> {
     this.#check();
     const st = this.#clients.get(clientId);
     const entry = st?.deliveries.get(seq);
-    if (st === undefined || entry === undefined || entry.packetId === packetId) return;
-    this.#bind(st, seq, entry, packetId, false);
+    if (st !== undefined && entry !== undefined && entry.packetId !== packetId) {
+      checkPacketId(packetId);
+      const holder = st.inflight.get(packetId);
+      if (entry.qos === 1 && entry.packetId === 0 && (holder === undefined || holder === seq)) {
+        // Written behind: an acknowledgement within WRITE_BEHIND_MS saves the write.
+        st.inflight.set(packetId, seq);
+        entry.packetId = packetId;
+        entry.behind = true;
+        this.#behind.push(st, seq, entry);
+        this.#behindTimer ??= setTimeout(this.#writeBehind, WRITE_BEHIND_MS);
+      } else {
+        this.#bind(st, seq, entry, packetId, false);
+      }
+    }
     return this.#core.sync();
   }
+
+  /**
+   * Writes what is behind now, before another packet id is written: deliveries are sent in
+   * sequence order, so those marked in flight on disk stay the first ones sent (a restart resends
+   * them, then sends the rest in order).
+   */
+  #flushBehind(): void {
+    if (this.#behind.length === 0) return;
+    clearTimeout(this.#behindTimer);
+    this.#writeBehind();
+  }
+
+  /** Writes the in-flight state of the deliveries still waiting for it. */
+  readonly #writeBehind = (): void => {
+    this.#behindTimer = undefined;
+    const list = this.#behind;
+    if (list.length === 0) return;
+    this.#behind = [];
+    if (this.#closed || this.#core.closed) return;
+    for (let i = 0; i < list.length; i += 3) {
+      const st = list[i] as ClientState;
+      const seq = list[i + 1] as number;
+      const entry = list[i + 2] as DeliveryEntry;
+      if (!entry.behind || st.deliveries.get(seq) !== entry || this.#clients.get(st.id) !== st) continue;
+      try {
+        this.#rewrite(st, seq, entry);
+      } catch {
+        // A damaged record (it stays queued on disk; reading it reports the damage), or a failed
+        // store (every later call reports that).
+      }
+    }
+  };
 
   async markReleased(clientId: string, packetId: number): Promise<void> {
     this.#check();
@@ -377,34 +564,57 @@ export class LmdbSessionStore implements SessionStore {
     if (st === undefined || seq === undefined) return;
     const entry = st.deliveries.get(seq);
     if (entry === undefined || entry.released) return;
+    this.#flushBehind();
+    const value = this.#withBinding(st, seq, entry, packetId, true);
     entry.released = true;
-    this.#core.put(this.#inflight, packetIdKey(st.key, packetId), encodeInflight(seq, true));
+    this.#store(st, seq, entry, value);
     return this.#core.sync();
   }
 
   async complete(clientId: string, packetId: number): Promise<boolean> {
+    const existed = this.#complete(clientId, packetId);
+    await this.#core.sync();
+    return existed;
+  }
+
+  /** `complete` applied at once, without its result: see {@link markInflightNow}. */
+  completeNow(clientId: string, packetId: number): Promise<void> {
+    this.#complete(clientId, packetId);
+    return this.#core.sync();
+  }
+
+  #complete(clientId: string, packetId: number): boolean {
     this.#check();
     const st = this.#clients.get(clientId);
     const seq = st?.inflight.get(packetId);
     if (st === undefined || seq === undefined) return false;
     const entry = st.deliveries.get(seq);
-    if (entry !== undefined) this.#drop(st, seq, entry);
-    else {
+    if (entry === undefined) {
       st.inflight.delete(packetId);
-      this.#core.remove(this.#inflight, packetIdKey(st.key, packetId));
-      this.#core.usedBytes -= st.key.length + 2 + INFLIGHT_VALUE;
+      return false;
     }
-    await this.#core.sync();
-    return entry !== undefined;
+    this.#drop(st, seq, entry);
+    return true;
   }
 
   async discard(clientId: string, seq: number): Promise<boolean> {
+    const existed = this.#discard(clientId, seq);
+    await this.#core.sync();
+    return existed;
+  }
+
+  /** `discard` applied at once, without its result: see {@link markInflightNow}. */
+  discardNow(clientId: string, seq: number): Promise<void> {
+    this.#discard(clientId, seq);
+    return this.#core.sync();
+  }
+
+  #discard(clientId: string, seq: number): boolean {
     this.#check();
     const st = this.#clients.get(clientId);
     const entry = st?.deliveries.get(seq);
     if (st === undefined || entry === undefined) return false;
     this.#drop(st, seq, entry);
-    await this.#core.sync();
     return true;
   }
 
@@ -414,7 +624,7 @@ export class LmdbSessionStore implements SessionStore {
     if (st === undefined) return [];
     const out: StoredDelivery[] = [];
     for (const [seq, entry] of st.deliveries) {
-      const buf = this.#core.read(this.#deliveries, seqKey(st.key, seq));
+      const buf = entry.value ?? this.#core.read(this.#deliveries, st.seqKey(seq));
       if (buf === undefined) throw this.#core.corrupt('deliveries', `missing delivery ${seq} of ${JSON.stringify(st.id)}`, undefined);
       let d: Mutable<StoredDelivery>;
       try {
@@ -488,12 +698,14 @@ export class LmdbSessionStore implements SessionStore {
   /** Resolves once every write so far is flushed to disk. */
   flushed(): Promise<void> {
     this.#check();
+    this.#flushBehind();
     return this.#core.flushed();
   }
 
   /** Detaches this store; the environment closes once both stores are closed. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#flushBehind();
     this.#closed = true;
     this.#clients.clear();
     await this.#release();

@@ -37,7 +37,8 @@ export class SessionPersistence {
       } catch (err) {
         done = Promise.reject(err);
       }
-      return this.track(s, done);
+      this.track(s, done);
+      return s.persistChain;
     }
     const next = s.persistChain.then(op).then(
       () => undefined,
@@ -47,15 +48,18 @@ export class SessionPersistence {
     return next;
   }
 
-  /** Pipelined: the session is durable once this write and every earlier one are. */
-  private track(s: Session, done: Promise<unknown>): Promise<void> {
-    const settled = done.then(
+  /**
+   * Pipelined: the session is durable once its latest write is, as the store resolves a write
+   * only once every earlier one is durable too. Writes sharing a commit share their promise:
+   * tracked once.
+   */
+  private track(s: Session, done: Promise<unknown>): void {
+    if (done === s.persistLast) return;
+    s.persistLast = done;
+    s.persistChain = done.then(
       () => undefined,
       (err) => this.failed(err, s),
     );
-    const prev = s.persistChain;
-    s.persistChain = prev.then(() => settled);
-    return settled;
   }
 
   /** The session record: subscriptions, expiry, disconnect time, a pending will. */
@@ -84,9 +88,10 @@ export class SessionPersistence {
     (p as { ref?: StoredRef }).ref = ref;
     if (this.pipelined) {
       try {
-        const { seq, durable } = this.store.append!(s.clientId, toStored(p));
+        // `p` has the fields of a delivery; `append` copies what it needs.
+        const { seq, durable } = this.store.append!(s.clientId, p);
         ref.seq = seq;
-        void this.track(s, durable);
+        this.track(s, durable);
       } catch (err) {
         this.failed(err, s);
       }
@@ -99,6 +104,15 @@ export class SessionPersistence {
 
   /** A delivery went out under a packet id: from the queue (`ref` set) or directly. */
   sent(s: Session, p: Pending, packetId: number, ref: StoredRef | undefined): void {
+    const store = this.store;
+    if (this.pipelined && (store.markInflightNow || !ref)) {
+      try {
+        this.track(s, ref ? store.markInflightNow!(s.clientId, ref.seq, packetId) : store.append!(s.clientId, { ...toStored(p), packetId }).durable);
+      } catch (err) {
+        this.failed(err, s);
+      }
+      return;
+    }
     if (ref) {
       void this.run(s, () => this.store.markInflight(s.clientId, ref.seq, packetId));
     } else {
@@ -108,7 +122,17 @@ export class SessionPersistence {
 
   /** A queued message left without being sent (dropped or expired). */
   discarded(s: Session, ref: StoredRef | undefined): void {
-    if (ref) void this.run(s, () => this.store.discard(s.clientId, ref.seq));
+    if (!ref) return;
+    const store = this.store;
+    if (this.pipelined && store.discardNow) {
+      try {
+        this.track(s, store.discardNow(s.clientId, ref.seq));
+      } catch (err) {
+        this.failed(err, s);
+      }
+      return;
+    }
+    void this.run(s, () => this.store.discard(s.clientId, ref.seq));
   }
 
   released(s: Session, packetId: number): void {
@@ -116,6 +140,15 @@ export class SessionPersistence {
   }
 
   completed(s: Session, packetId: number): void {
+    const store = this.store;
+    if (this.pipelined && store.completeNow) {
+      try {
+        this.track(s, store.completeNow(s.clientId, packetId));
+      } catch (err) {
+        this.failed(err, s);
+      }
+      return;
+    }
     void this.run(s, () => this.store.complete(s.clientId, packetId));
   }
 

@@ -65,6 +65,8 @@ export class Session {
   stored = false;
   /** Tail of this session's store writes (see SessionPersistence). */
   persistChain: Promise<void> = SETTLED;
+  /** The store's promise behind `persistChain` (pipelined stores; see SessionPersistence.track). */
+  persistLast: Promise<unknown> | undefined = undefined;
   private nextPacketId = 1;
 
   // Routing scratch state: one publish visits a session once even when several of its filters match.

@@ -52,6 +52,18 @@ export interface SessionStore {
    * group commit carries many messages) instead of one after the other.
    */
   append?(clientId: string, d: Omit<StoredDelivery, 'seq'>): { seq: number; durable: Promise<void> };
+  /**
+   * Optional, for stores that have `append`: `markInflight`, `complete` and `discard` applied at
+   * once in call order as `append` is, without their results. Each returns a promise that
+   * resolves once that write and every earlier one are durable; writes that share a commit may
+   * return the same promise (so the broker tracks one promise per commit, not one per write).
+   * They throw as the plain forms reject. A store may write the in-flight state of a QoS 1
+   * delivery behind, briefly (the LMDB store does: see its README); the promise then covers the
+   * earlier writes, and a restart may find such a delivery queued rather than in flight.
+   */
+  markInflightNow?(clientId: string, seq: number, packetId: number): Promise<void>;
+  completeNow?(clientId: string, packetId: number): Promise<void>;
+  discardNow?(clientId: string, seq: number): Promise<void>;
   /** Mark a delivery as sent under a packet id, or as released (QoS 2 PUBREC). */
   markInflight(clientId: string, seq: number, packetId: number): Promise<void>;
   markReleased(clientId: string, packetId: number): Promise<void>;
