@@ -66,7 +66,7 @@ export class ClusterNode implements ClusterLink {
   ) {
     this.confirmations = new Confirmations(control, config.subject_prefix, nodeName, config.confirm_timeout, config.on_registry_unavailable === 'refuse', parked, this.stats, log);
     this.routing = new ClusterRouting(data, control, config.subject_prefix, nodeName, persistent, this.confirmations, this.stats, log);
-    this.sessions = new ClusterSessions(nodeName, config, control, registry, parked, this.tasks, this.stats, log);
+    this.sessions = new ClusterSessions(nodeName, config, control, registry, parked, persistent, this.tasks, this.stats, log);
   }
 
   /** Connect to NATS, open (or create) the KV buckets and load the retained messages. */

@@ -16,6 +16,16 @@ export type TargetsByNode = Map<string, SessionTarget[]>;
 interface Held {
   readonly node: string;
   readonly filters: readonly string[];
+  /** Seconds (0xFFFFFFFF: never). */
+  readonly expiryInterval: number;
+  readonly disconnectedAt: number | undefined;
+}
+
+/** A persistent session of the registry: whose, and when it expires once its node is gone. */
+export interface HeldSession {
+  readonly clientId: string;
+  readonly expiryInterval: number;
+  readonly disconnectedAt: number | undefined;
 }
 
 /**
@@ -54,7 +64,14 @@ export class PersistentInterest {
       this.index.add(filter, clientId, sub);
       filters.push(filter);
     }
-    this.held.set(clientId, { node: entry.node, filters });
+    this.held.set(clientId, { node: entry.node, filters, expiryInterval: session.expiryInterval, disconnectedAt: session.disconnectedAt });
+  }
+
+  /** The persistent sessions the registry gives to `node`. */
+  heldBy(node: string): HeldSession[] {
+    const out: HeldSession[] = [];
+    for (const [clientId, h] of this.held) if (h.node === node) out.push({ clientId, expiryInterval: h.expiryInterval, disconnectedAt: h.disconnectedAt });
+    return out;
   }
 
   /**

@@ -2,6 +2,7 @@ import { JunctionError, type BrokerCore, type Logger, type SessionSnapshot, type
 import { ErrorCode, type Msg, type NatsConnection, type NatsError } from 'nats';
 import type { ClusterConfig } from './config.js';
 import type { ParkedMessages } from './parking.js';
+import type { PersistentInterest } from './persistent.js';
 import { heldWith, RegistryConflictError, type ClientRegistry, type RegistryEntry, type RegistryWill } from './registry.js';
 import { RestoredSessions } from './restored.js';
 import { snapshotFromWire, snapshotToWire, type WireSnapshot } from './snapshot-wire.js';
@@ -9,6 +10,10 @@ import type { ClusterStats } from './stats.js';
 import { encodeLevel } from './subject.js';
 import type { Tasks } from './tasks.js';
 import { DeadNodeWills, willToRegistry } from './wills.js';
+
+const NEVER_EXPIRES = 0xffffffff;
+/** setTimeout's limit (about 24.8 days); a longer expiry waits in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface HandoverRequest {
   clientId: string;
@@ -33,6 +38,8 @@ export class ClusterSessions {
   private readonly takenOnClaim = new Map<string, number>();
   /** Client ids whose parked messages are being taken into their session here. */
   private readonly taking = new Map<string, boolean>();
+  /** Expiry of the persistent sessions of dead nodes (see `expireOrphans`). */
+  private readonly orphanTimers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -41,6 +48,7 @@ export class ClusterSessions {
     private readonly control: NatsConnection,
     private readonly registry: ClientRegistry,
     private readonly parked: ParkedMessages,
+    private readonly persistent: PersistentInterest,
     private readonly tasks: Tasks,
     private readonly stats: ClusterStats,
     private readonly log: Logger,
@@ -122,6 +130,45 @@ export class ClusterSessions {
   /** Another node stopped answering (see `NodeLiveness`). */
   nodeDown(node: string): void {
     this.wills?.nodeDown(node);
+    this.expireOrphans(node);
+  }
+
+  /**
+   * The persistent sessions `dead` held live on in the registry (a client may resume them
+   * anywhere, and messages for them are parked) until their expiry passes, counted from their
+   * disconnect or else from now: then the entry is removed (compare-and-set: one survivor does
+   * it) with the messages parked for it, unless the session was resumed meanwhile.
+   */
+  private expireOrphans(dead: string): void {
+    const now = Date.now();
+    for (const h of this.persistent.heldBy(dead)) {
+      if (h.expiryInterval < NEVER_EXPIRES) this.expireOrphanAt(h.clientId, dead, (h.disconnectedAt ?? now) + h.expiryInterval * 1000);
+    }
+  }
+
+  private expireOrphanAt(clientId: string, dead: string, at: number): void {
+    if (this.closed) return;
+    const wait = at - Date.now();
+    const t = setTimeout(() => {
+      this.orphanTimers.delete(t);
+      if (wait > MAX_TIMER_MS) this.expireOrphanAt(clientId, dead, at);
+      else void this.tasks.track(this.endOrphan(clientId, dead).catch((err) => this.log.warn({ err, clientId }, 'cluster_dead_node_sessions_failed')));
+    }, Math.max(0, Math.min(wait, MAX_TIMER_MS)));
+    t.unref();
+    this.orphanTimers.add(t);
+  }
+
+  private async endOrphan(clientId: string, dead: string): Promise<void> {
+    const { entry, revision } = await this.registry.read(clientId);
+    if (entry?.node !== dead || !entry.session) return;
+    try {
+      await this.registry.remove(clientId, revision);
+    } catch (err) {
+      if (err instanceof RegistryConflictError) return; // resumed, or another survivor removed it
+      throw err;
+    }
+    await this.parked.discard(clientId);
+    this.log.info({ clientId, node: dead }, 'cluster_dead_node_session_expired');
   }
 
   // ---------------------------------------------------------------- claims and handover
@@ -279,6 +326,8 @@ export class ClusterSessions {
     this.recordFlush = undefined;
     this.flushRecords();
     this.wills?.stop();
+    for (const t of this.orphanTimers) clearTimeout(t);
+    this.orphanTimers.clear();
     this.restored.stop();
     this.closed = true;
     for (const u of this.unhooks.splice(0)) u();

@@ -17,7 +17,7 @@ let B: TestNode, C: TestNode;
 
 beforeAll(async () => {
   nats = await startNatsCluster(1);
-  const cluster = { confirm_timeout: 300, kv_replicas: 1 };
+  const cluster = { confirm_timeout: 300, kv_replicas: 1, heartbeat_interval: 200, node_timeout: 600 };
   [B, C] = await Promise.all([startNode('node-b', nats.urls, { cluster }), startNode('node-c', nats.urls, { cluster })]);
   nc = await connect({ servers: nats.urls });
   registry = new ClientRegistry((await nc.jetstream().views.kv('junction_clients', { bindOnly: true })) as KV);
@@ -113,6 +113,31 @@ describe('messages for a persistent session whose node is gone', () => {
       'delivery to the live session',
     );
     expect(B.cluster.stats.parked).toBe(parkedBefore);
+  });
+
+  it('are dropped with the session when a dead node’s session expires without being resumed', async () => {
+    // A node holding a persistent session, heard, then silent: the survivors take it for dead
+    // after node_timeout.
+    const session = { clientId: 'orphan', expiryInterval: 2, subscriptions: [{ filter: 'orphan/#', qos: 1 as const }] };
+    await registry.write('orphan', { node: 'ghost2', session, held: ['ghost2'] }, 0);
+    await eventually(() => B.cluster.sessionNode('orphan') === 'ghost2' && C.cluster.sessionNode('orphan') === 'ghost2', 5000, 'the nodes to know the orphan session');
+    for (let i = 0; i < 3; i++) {
+      nc.publish('junction.hb.ghost2', 'ghost2');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const pub = await client(B.url, { clientId: 'orphan-pub' });
+    const parkedBefore = B.cluster.stats.parked;
+    await pub.publishAsync('orphan/1', 'x', { qos: 1 });
+    expect(B.cluster.stats.parked - parkedBefore).toBe(1);
+    // Expired (2 s after the node was found dead): the entry and its parked message are gone.
+    await eventually(async () => (await registry.read('orphan')).entry === undefined, 10_000, 'the orphan session to expire');
+    await eventually(() => B.cluster.sessionNode('orphan') === undefined, 5000, 'node B to forget it');
+    const jsm = await nc.jetstream().jetstreamManager();
+    const subject = `junction.parked.${Buffer.from('orphan').toString('base64url')}`;
+    await eventually(async () => !(await jsm.streams.info('junction_parked', { subjects_filter: subject })).state.subjects?.[subject], 5000, 'its parked message to go');
+    // Nothing is parked for it any more.
+    await pub.publishAsync('orphan/2', 'y', { qos: 1 });
+    expect(B.cluster.stats.parked - parkedBefore).toBe(1);
   });
 
   // Last: it removes the stream.
