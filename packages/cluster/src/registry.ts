@@ -67,7 +67,11 @@ export class ClientRegistry {
 
   /** Every client id with an entry (deleted ones may be listed too: `read` tells). */
   async *clientIds(): AsyncIterable<string> {
-    for await (const k of await this.kv.keys()) yield clientIdOfKey(k);
+    // Read the whole listing first: nats.js ends its key iterator early when the consumer of it
+    // awaits between keys (only the first key came out of a 5-key bucket).
+    const keys: string[] = [];
+    for await (const k of await this.kv.keys()) keys.push(k);
+    for (const k of keys) yield clientIdOfKey(k);
   }
 
   /**

@@ -157,3 +157,16 @@ describe('messages for a persistent session whose node is gone', () => {
     expect(B.cluster.stats.parkFailed).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('ClientRegistry.clientIds', () => {
+  it('lists every client id even when the caller awaits between them', async () => {
+    const ids = ['list-1', 'list-2', 'list-3', 'list-4'];
+    for (const id of ids) await registry.write(id, { node: 'ghost' }, 0);
+    const seen: string[] = [];
+    for await (const id of registry.clientIds()) {
+      await registry.read(id);
+      seen.push(id);
+    }
+    expect(seen).toEqual(expect.arrayContaining(ids));
+  });
+});
