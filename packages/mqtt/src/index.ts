@@ -3,6 +3,7 @@ export * from './reason-codes.js';
 export { MqttConnection, type EngineContext, type TransportInfo } from './engine/connection.js';
 export { StreamListener } from './transport/listener.js';
 export { listenerRates, type ListenerRates } from './transport/rates.js';
+export { listenerEngine, type ListenerEngine } from './transport/listener-engine.js';
 export { admitWhenAllowed, type Admission } from './transport/admission.js';
 export type { ClientLimits } from './engine/client-limiter.js';
 export { tlsServerOptions } from './transport/tls.js';

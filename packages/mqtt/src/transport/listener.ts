@@ -1,9 +1,9 @@
 import type { Server, Socket } from 'node:net';
 import { ConnectionRateGate, type AdapterContext, type BindAddress, type ListenerInfo, type Logger } from '@junction/broker-core';
-import { defaultMqttOptions, type MqttOptions } from '../config.js';
 import { MqttConnection, type EngineContext, type TransportInfo } from '../engine/connection.js';
 import { admitWhenAllowed } from './admission.js';
-import { listenerRates, type ListenerRates } from './rates.js';
+import { listenerEngine } from './listener-engine.js';
+import type { ListenerRates } from './rates.js';
 
 interface StreamListenerBase {
   enable: boolean;
@@ -35,19 +35,7 @@ export class StreamListener {
     ctx: AdapterContext,
     private readonly createServer: (onSocket: (socket: Socket, transport: Partial<TransportInfo>) => void) => Server,
   ) {
-    this.log = ctx.log.child({ listener: `${type}:${name}` });
-    const options: MqttOptions = { ...defaultMqttOptions, ...(ctx.section('mqtt') as Partial<MqttOptions> | undefined) };
-    const rates = listenerRates(config, `listeners.${type}.${name}`);
-    this.gate = new ConnectionRateGate(rates.conn);
-    this.engine = {
-      broker: ctx.broker,
-      metrics: ctx.metrics,
-      log: this.log,
-      options,
-      topics: ctx.topicMapper(config.mountpoint || undefined),
-      listener: `${type}:${name}`,
-      limits: rates.client,
-    };
+    ({ engine: this.engine, log: this.log, gate: this.gate } = listenerEngine(ctx, `${type}:${name}`, config, `listeners.${type}.${name}`));
   }
 
   /** Connections waiting at `max_conn_rate`, accepted but not yet read. */

@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { events, QUICServer, QUICSocket, type QUICConnection, type QUICStream } from '@matrixai/quic';
 import { ConnectionRateGate, type AdapterContext, type ListenerInfo, type Logger, type Rate } from '@junction/broker-core';
-import { defaultMqttOptions, listenerRates, MqttConnection, type EngineContext, type MqttOptions, type TransportInfo } from '@junction/mqtt';
+import { listenerEngine, MqttConnection, type EngineContext, type TransportInfo } from '@junction/mqtt';
 import { MQTT_QUIC_ALPN, type QuicListenerConfig } from './config.js';
 import { serverCrypto } from './crypto.js';
 import { holdEarlyStreams, releaseStreams } from './early-streams.js';
@@ -44,21 +44,7 @@ export class QuicListener {
     private readonly config: QuicListenerConfig,
     ctx: AdapterContext,
   ) {
-    const listener = `quic:${name}`;
-    this.log = ctx.log.child({ listener });
-    const options: MqttOptions = { ...defaultMqttOptions, ...(ctx.section('mqtt') as Partial<MqttOptions> | undefined) };
-    const rates = listenerRates(config, `listeners.quic.${name}`);
-    this.connRate = rates.conn;
-    this.gate = new ConnectionRateGate(rates.conn);
-    this.engine = {
-      broker: ctx.broker,
-      metrics: ctx.metrics,
-      log: this.log,
-      options,
-      topics: ctx.topicMapper(config.mountpoint || undefined),
-      listener,
-      limits: rates.client,
-    };
+    ({ engine: this.engine, log: this.log, connRate: this.connRate, gate: this.gate } = listenerEngine(ctx, `quic:${name}`, config, `listeners.quic.${name}`));
   }
 
   /** Connections waiting at `max_conn_rate`. */

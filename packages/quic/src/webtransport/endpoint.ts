@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ConnectionRateGate, type AdapterContext, type Logger, type Rate } from '@junction/broker-core';
-import { defaultMqttOptions, listenerRates, MqttConnection, type EngineContext, type MqttOptions } from '@junction/mqtt';
+import { listenerEngine, MqttConnection, type EngineContext } from '@junction/mqtt';
 import type { WebTransportListenerConfig } from './config.js';
 
 export class WebTransportEndpoint {
@@ -29,20 +29,7 @@ export class WebTransportEndpoint {
     ctx: AdapterContext,
   ) {
     this.listener = `wt:${name}`;
-    this.log = ctx.log.child({ listener: this.listener });
-    const mqtt: MqttOptions = { ...defaultMqttOptions, ...(ctx.section('mqtt') as Partial<MqttOptions> | undefined) };
-    const rates = listenerRates(config, `listeners.webtransport.${name}`);
-    this.connRate = rates.conn;
-    this.gate = new ConnectionRateGate(rates.conn);
-    this.engine = {
-      broker: ctx.broker,
-      metrics: ctx.metrics,
-      log: this.log,
-      options: mqtt,
-      topics: ctx.topicMapper(config.mountpoint || undefined),
-      listener: this.listener,
-      limits: rates.client,
-    };
+    ({ engine: this.engine, log: this.log, connRate: this.connRate, gate: this.gate } = listenerEngine(ctx, this.listener, config, `listeners.webtransport.${name}`));
   }
 
   /** MQTT streams waiting at `max_conn_rate`. */
