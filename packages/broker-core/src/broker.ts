@@ -727,6 +727,12 @@ export class BrokerCore implements Broker, ConnectionHost {
     return [...this.sessions.keys()];
   }
 
+  /** Whether this node holds a live session of `clientId` (connected or not). */
+  holdsSession(clientId: string): boolean {
+    const s = this.sessions.get(clientId);
+    return s !== undefined && !s.ended;
+  }
+
   /** The record of a live persistent session (subscriptions, expiry), for a cluster registry;
    * `withDeliveries`: also a copy of its in-flight and queued messages, in order (kept here). */
   sessionRecord(clientId: string, withDeliveries = false): SessionSnapshot | undefined {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { BrokerCore, Logger, Message } from '@junction/broker-core';
 import type { Msg, NatsConnection, NatsError, Subscription as NatsSubscription } from 'nats';
 import { decodeFrame, encodeFrame, FrameError, ORIGIN_BYTES, type Frame } from './frame.js';
-import type { Confirmations } from './confirm.js';
+import { confirmationFor, type Confirmation, type Confirmations } from './confirm.js';
 import type { PersistentInterest } from './persistent.js';
 import type { ClusterStats } from './stats.js';
 import { filterToSubjects, topicToSubject } from './subject.js';
@@ -33,7 +33,7 @@ export class ClusterRouting {
   private readonly plain = new Map<string, { sub: NatsSubscription; refs: number }>();
   private readonly queues = new Map<string, NatsSubscription[]>();
   private readonly subjectCache = new Map<string, string>();
-  private readonly selfName: Uint8Array;
+  private readonly nodeName: string;
   /** What the last `forward` waits for (see `forwardedDurable`). */
   private lastConfirm: Promise<void> | undefined;
   private closed = false;
@@ -48,7 +48,7 @@ export class ClusterRouting {
     private readonly stats: ClusterStats,
     private readonly log: Logger,
   ) {
-    this.selfName = Buffer.from(nodeName, 'utf8');
+    this.nodeName = nodeName;
   }
 
   /** Where messages from other nodes go. */
@@ -120,9 +120,9 @@ export class ClusterRouting {
       const owners = msg.qos > 0 ? this.persistent.match(msg) : undefined;
       if (owners === undefined) this.data.publish(subject, frame);
       else {
-        const { reply, done } = this.confirmations.expect(owners, frame);
+        const { reply, headers, done } = this.confirmations.expect(owners, frame);
         this.lastConfirm = done;
-        this.data.publish(subject, frame, { reply });
+        this.data.publish(subject, frame, { reply, headers });
       }
       this.stats.forwarded++;
       return 1;
@@ -173,13 +173,20 @@ export class ClusterRouting {
     this.lastSeq.set(f.origin, f.seq);
     this.stats.received++;
     const reply = m.reply;
-    if (reply === undefined || reply === '') this.broker.deliverRemote(f.message);
-    else this.broker.deliverRemote(f.message, () => this.confirm(reply));
+    if (reply === undefined || reply === '') {
+      this.broker.deliverRemote(f.message);
+      return;
+    }
+    // Which of the sessions it was sent for are here is read before delivering it: one that
+    // arrives after it (a claim finishing) did not get it, and the publisher parks it for that one.
+    const broker = this.broker;
+    const confirmation = confirmationFor(m, this.nodeName, (id) => broker.holdsSession(id));
+    broker.deliverRemote(f.message, () => this.confirm(reply, confirmation));
   }
 
-  private confirm(reply: string): void {
+  private confirm(reply: string, confirmation: Confirmation): void {
     try {
-      if (!this.data.isClosed()) this.data.publish(reply, this.selfName);
+      if (!this.data.isClosed()) this.data.publish(reply, confirmation.data, confirmation.headers && { headers: confirmation.headers });
     } catch {
       // reconnecting: the publisher parks the message after its timeout
     }

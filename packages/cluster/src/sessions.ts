@@ -71,10 +71,20 @@ export class ClusterSessions {
       broker.hooks.on('client.connected', (c, info) => {
         if (info.will) this.liveWills.set(c.clientId, willToRegistry(info.will, c, this.nodeName));
         record(c.clientId);
+        // Messages parked while the session was on its way here (after a claim read them, before
+        // the session existed) were seen when nothing could take them: take them now, once what
+        // the claim took is purged.
         const upTo = this.takenOnClaim.get(c.clientId);
-        if (upTo !== undefined) {
+        if (upTo === undefined) this.takeParked(c.clientId);
+        else {
           this.takenOnClaim.delete(c.clientId);
-          void this.tasks.track(this.purgeTaken(broker, c.clientId, upTo));
+          this.taking.set(c.clientId, true);
+          void this.tasks.track(
+            this.purgeTaken(broker, c.clientId, upTo).finally(() => {
+              this.taking.delete(c.clientId);
+              this.takeParked(c.clientId);
+            }),
+          );
         }
       }),
       broker.hooks.on('client.disconnected', (c) => {
@@ -94,7 +104,7 @@ export class ClusterSessions {
 
   /** Take the messages parked for `clientId` into its session here, if this node holds it. */
   private takeParked(clientId: string): void {
-    if (this.closed || !this.broker?.sessionRecord(clientId)) return;
+    if (this.closed || !this.parked.has(clientId) || !this.broker?.sessionRecord(clientId)) return;
     if (this.taking.has(clientId)) {
       this.taking.set(clientId, true);
       return;

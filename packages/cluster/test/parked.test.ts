@@ -3,7 +3,7 @@ import mqtt from 'mqtt';
 import { connect, type KV, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientRegistry } from '../src/registry.js';
-import { client, endClients, startNode, track, type TestNode } from './helpers.js';
+import { client, endClients, inbox, startNode, track, untilRouted, type TestNode } from './helpers.js';
 
 /**
  * A persistent session whose node died: its registry entry still names that node ("ghost"
@@ -138,6 +138,50 @@ describe('messages for a persistent session whose node is gone', () => {
     // Nothing is parked for it any more.
     await pub.publishAsync('orphan/2', 'y', { qos: 1 });
     expect(B.cluster.stats.parked - parkedBefore).toBe(1);
+  });
+
+  it('are parked for a session the receiving node does not hold yet (a claim racing with the publisher’s view)', async () => {
+    // The registry names node C, which has not got the session (yet): C has interest in the topic
+    // through another client, so it receives the message, and answers that it does not hold it.
+    const session = { clientId: 'arriving', expiryInterval: 600, subscriptions: [{ filter: 'arrive/#', qos: 1 as const }] };
+    await registry.write('arriving', { node: 'node-c', session, held: ['node-c'] }, 0);
+    await eventually(() => B.cluster.sessionNode('arriving') === 'node-c', 5000, 'node B to know the session');
+    const watcher = await client(C.url, { clientId: 'arrive-watch' });
+    await watcher.subscribeAsync('arrive/#', { qos: 1 });
+    const watched = inbox(watcher);
+    const pub = await client(B.url, { clientId: 'arrive-pub' });
+    await untilRouted(pub, 'arrive/probe', [watcher]);
+    const parkedBefore = B.cluster.stats.parked;
+    await pub.publishAsync('arrive/1', 'for the session', { qos: 1 });
+    expect(B.cluster.stats.parked - parkedBefore).toBe(1);
+    await eventually(() => watched.includes('arrive/1 for the session'), 5000, 'the other subscriber’s copy');
+
+    // The session comes to C: the parked message is in it.
+    const got: string[] = [];
+    const arriving = track(mqtt.connect(C.url, { protocolVersion: 5, clientId: 'arriving', clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 600 } }));
+    arriving.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    await eventually(() => got.length > 0, 5000, 'the parked message');
+    expect(got).toEqual(['arrive/1 for the session']);
+  });
+
+  it('parked before the session reached its node are taken when it connects there', async () => {
+    // The registry names node C, which neither has the session nor any interest in the topic:
+    // the message is parked after confirm_timeout, and C sees it parked while it has no session.
+    const session = { clientId: 'on-the-way', expiryInterval: 600, subscriptions: [{ filter: 'way/#', qos: 1 as const }] };
+    await registry.write('on-the-way', { node: 'node-c', session, held: ['node-c'] }, 0);
+    await eventually(() => B.cluster.sessionNode('on-the-way') === 'node-c', 5000, 'node B to know the session');
+    const pub = await client(B.url, { clientId: 'way-pub' });
+    const parkedBefore = B.cluster.stats.parked;
+    await pub.publishAsync('way/1', 'parked early', { qos: 1 });
+    expect(B.cluster.stats.parked - parkedBefore).toBe(1);
+    // C hears of the parked message at once (a plain NATS subscription); give it time to.
+    await new Promise((r) => setTimeout(r, 300));
+
+    const got: string[] = [];
+    const client1 = track(mqtt.connect(C.url, { protocolVersion: 5, clientId: 'on-the-way', clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 600 } }));
+    client1.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    await eventually(() => got.length > 0, 5000, 'the parked message');
+    expect(got).toEqual(['way/1 parked early']);
   });
 
   // Last: it removes the stream.
