@@ -40,25 +40,40 @@ export class CorruptValueError extends Error {
   }
 }
 
-/** CRC-32 (IEEE, as zlib) lookup table. */
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
+/**
+ * CRC-32 (IEEE, as zlib) lookup tables for slicing by 4: table k (at 256 * k) advances a byte
+ * followed by k zero bytes.
+ */
+const CRC_TABLES = (() => {
+  const t = new Int32Array(1024);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     t[n] = c;
   }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 4; k++) {
+      const prev = t[256 * (k - 1) + n]!;
+      t[256 * k + n] = (prev >>> 8) ^ t[prev & 0xff]!;
+    }
+  }
   return t;
 })();
 
-/** Below this, a table loop beats the call into zlib (and its argument checks). */
-const SMALL_CRC = 96;
+/** From this length on, zlib's CRC (after its call and argument checks) beats the JS loop. */
+const LARGE_CRC = 1024;
 
 /** CRC-32 of `buf[0, end)`, the same value as zlib's. */
-function crc32(buf: Buffer, end: number): number {
-  if (end >= SMALL_CRC) return zlibCrc32(buf.subarray(0, end));
+export function crc32(buf: Buffer, end: number): number {
+  if (end >= LARGE_CRC) return zlibCrc32(buf.subarray(0, end));
+  const t = CRC_TABLES;
   let c = -1;
-  for (let i = 0; i < end; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  let i = 0;
+  for (const last = end - 3; i < last; i += 4) {
+    c ^= buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+    c = t[768 + (c & 0xff)]! ^ t[512 + ((c >>> 8) & 0xff)]! ^ t[256 + ((c >>> 16) & 0xff)]! ^ t[c >>> 24]!;
+  }
+  for (; i < end; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
 
@@ -116,20 +131,35 @@ class Writer {
 
   str(s: string): void {
     if (typeof s !== 'string') throw new TypeError(`expected a string, got ${typeof s}`);
-    // Worst case 3 bytes per UTF-16 unit: reserve that and write in one go.
-    const max = s.length * 3;
-    this.ensure(max + 5);
-    const lenPos = this.pos;
-    if (max < 0x80) {
-      const n = this.buf.write(s, lenPos + 1, 'utf8');
-      this.buf[lenPos] = n;
-      this.pos = lenPos + 1 + n;
-      return;
+    const len = s.length;
+    if (len < 0x80) {
+      // Short ASCII (topics, client ids): copied by hand, cheaper than a call into the encoder.
+      this.ensure(len + 1);
+      const buf = this.buf;
+      const start = this.pos;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + 1 + i] = c;
+      }
+      if (i === len) {
+        buf[start] = len;
+        this.pos = start + 1 + len;
+        return;
+      }
     }
     const n = Buffer.byteLength(s, 'utf8');
     this.uvar(n);
     this.ensure(n);
     this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Appends bytes as they are (no length). */
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
   }
 
   bytes(b: Uint8Array): void {
@@ -301,6 +331,25 @@ function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void
   else obj[key] = value;
 }
 
+/** Encoded publisher fields, per publisher (one object per connection, immutable). */
+const publisherBytes = new WeakMap<Publisher, Buffer>();
+const publisherWriter = new Writer();
+
+function encodedPublisher(from: Publisher): Buffer {
+  let b = publisherBytes.get(from);
+  if (b === undefined) {
+    const w = publisherWriter.reset();
+    w.str(from.clientId);
+    w.str(from.protocol);
+    w.str(from.node);
+    if (from.username !== undefined) w.str(from.username);
+    if (from.peer !== undefined) w.str(from.peer);
+    b = Buffer.from(w.buf.subarray(0, w.pos));
+    publisherBytes.set(from, b);
+  }
+  return b;
+}
+
 function writeMessage(w: Writer, m: Message): void {
   const from = m.from;
   let flags = (m.qos & 3) | (m.retain ? 4 : 0);
@@ -313,11 +362,8 @@ function writeMessage(w: Writer, m: Message): void {
   w.f64(m.timestamp);
   if (m.expiresAt !== undefined) w.f64(m.expiresAt);
   w.str(m.topic);
-  w.str(from.clientId);
-  w.str(from.protocol);
-  w.str(from.node);
-  if (from.username !== undefined) w.str(from.username);
-  if (from.peer !== undefined) w.str(from.peer);
+  // clientId, protocol, node, then username and peer when present.
+  w.raw(encodedPublisher(from));
   if (m.properties !== undefined) writeProperties(w, m.properties);
   w.bytes(m.payload);
 }

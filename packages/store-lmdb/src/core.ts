@@ -88,6 +88,55 @@ type LmdbWrite = Promise<boolean> & { flushed?: Promise<unknown> };
 /** What `put` and `remove` return: settles once the transaction holding the write commits (the
  * writes of one transaction share it). Failures are reported through {@link StoreCore.sync}. */
 export type StoreWrite = Promise<unknown>;
+
+/**
+ * Writes queued in this process, handed to LMDB together once the batch before them is durable
+ * (one LMDB transaction each, and the batches grow with the load). Meanwhile a queued write can still be replaced or, for a key never
+ * written before, cancelled (a delivery acknowledged before its record reached LMDB costs no
+ * LMDB write at all).
+ */
+class WriteBatch {
+  readonly writes: QueuedWrite[] = [];
+  /** Settles once LMDB committed the batch. */
+  readonly committed: Promise<void>;
+  /** Settles at the store's durability point for the batch and everything before it. */
+  readonly durable: Promise<void>;
+  resolveCommitted!: () => void;
+  rejectCommitted!: (err: unknown) => void;
+  resolveDurable!: () => void;
+  rejectDurable!: (err: unknown) => void;
+  constructor() {
+    this.committed = new Promise<void>((resolve, reject) => {
+      this.resolveCommitted = resolve;
+      this.rejectCommitted = reject;
+    });
+    this.durable = new Promise<void>((resolve, reject) => {
+      this.resolveDurable = resolve;
+      this.rejectDurable = reject;
+    });
+    // Failures are reported through sync(), and to whoever waits.
+    this.committed.catch(noop);
+    this.durable.catch(noop);
+  }
+}
+
+/** One queued write (see {@link StoreCore.queue}). */
+export class QueuedWrite {
+  /** Handed to LMDB: it can no longer be replaced or cancelled. */
+  issued = false;
+  cancelled = false;
+  constructor(
+    readonly table: Table,
+    /** The key, or with `seq` ≥ 0 its prefix (the key is the prefix and a 64-bit `seq`). */
+    readonly key: Buffer,
+    readonly seq: number,
+    /** undefined: a removal. */
+    public value: Buffer | undefined,
+    /** Its key was never written: cancelling it leaves nothing to remove. */
+    readonly fresh: boolean,
+    readonly batch: WriteBatch,
+  ) {}
+}
 type Overlay = Map<string, { value: Buffer | undefined }>;
 interface OverlayEntry {
   overlay: Overlay;
@@ -114,12 +163,17 @@ export class StoreCore {
   #closing: Promise<void> | undefined;
   #nextSeq = 1;
   #seqCeiling = 0;
-  /** Promise of the most recent write, and its tracked form (resolved at the durability point). */
-  #lastRaw: LmdbWrite | undefined;
-  #lastTracked: Promise<void> = Promise.resolve();
-  #lastTrackedRaw: LmdbWrite | undefined;
-  /** Overlay entries of the writes that returned `promise` (one transaction). */
-  #overlayBatch: { promise: LmdbWrite; entries: OverlayEntry[] } | undefined;
+  /** Writes not handed to LMDB yet. */
+  #queued: WriteBatch | undefined;
+  #issueScheduled = false;
+  /** The batch LMDB is committing (and flushing). */
+  #inFlight: WriteBatch | undefined;
+  /** Durability of everything handed to LMDB so far. */
+  #lastDurable: Promise<void> = Promise.resolve();
+  /** Key of a queued write with a sequence number, built when it is issued (LMDB copies it). */
+  #scratch = Buffer.allocUnsafe(64);
+  /** Overlay entries of the writes of one batch. */
+  #overlayBatch: { batch: WriteBatch; entries: OverlayEntry[] } | undefined;
 
   private constructor(path: string, maxBytes: number, durability: Durability, root: RootDatabase<Buffer, Buffer>) {
     this.path = path;
@@ -228,7 +282,8 @@ export class StoreCore {
     if (seq >= this.#nextSeq) this.#nextSeq = seq + 1;
   }
 
-  /** Queues a put; it commits in call order with every other write. See {@link sync}. */
+  /** Queues a put; it commits in call order with every other write. See {@link sync}. The key
+   * must not change until the write is issued. */
   put(table: Table, key: Buffer, value: Buffer): StoreWrite {
     return this.#write(table, key, value);
   }
@@ -238,36 +293,145 @@ export class StoreCore {
     return this.#write(table, key, undefined);
   }
 
+  /**
+   * Queues a write of the key `prefix` + 64-bit `seq` that the caller may still {@link replace}
+   * or {@link cancel} while it is not `issued`; `fresh`: the key was never written.
+   */
+  queue(table: Table, prefix: Buffer, seq: number, value: Buffer | undefined, fresh: boolean): QueuedWrite {
+    const batch = this.#batch();
+    const w = new QueuedWrite(table, prefix, seq, value, fresh, batch);
+    batch.writes.push(w);
+    return w;
+  }
+
+  /** A queued write now puts `value`, or removes (undefined; not for a fresh one: cancel it). */
+  replace(w: QueuedWrite, value: Buffer | undefined): void {
+    w.value = value;
+  }
+
+  /** Drops a queued fresh write: its key is left as it was (absent). */
+  cancel(w: QueuedWrite): void {
+    w.cancelled = true;
+  }
+
   #write(table: Table, key: Buffer, value: Buffer | undefined): StoreWrite {
-    let p: LmdbWrite;
-    try {
-      p = (value === undefined ? table.db.remove(key) : table.db.put(key, value)) as LmdbWrite;
-    } catch (err) {
-      // The caller has already changed the in-memory index: the store cannot go on.
-      this.#fail(err);
-      throw this.#failure;
-    }
-    this.#lastRaw = p;
+    const batch = this.#batch();
+    batch.writes.push(new QueuedWrite(table, key, -1, value, false, batch));
     const overlay = table.overlay;
     if (overlay !== undefined) {
       const k = key.toString('latin1');
       const rec = { value };
       overlay.set(k, rec);
-      // Writes of one transaction share one promise: clean their overlay entries together.
-      let batch = this.#overlayBatch;
-      if (batch === undefined || batch.promise !== p) {
+      // Clean the batch's overlay entries together once it committed.
+      let ob = this.#overlayBatch;
+      if (ob === undefined || ob.batch !== batch) {
         const entries: OverlayEntry[] = [];
-        batch = this.#overlayBatch = { promise: p, entries };
-        p.then(
+        ob = this.#overlayBatch = { batch, entries };
+        batch.committed.then(
           () => {
             for (const e of entries) if (e.overlay.get(e.key) === e.rec) e.overlay.delete(e.key);
           },
           noop, // the failure is reported through sync()
         );
       }
-      batch.entries.push({ overlay, key: k, rec });
+      ob.entries.push({ overlay, key: k, rec });
     }
-    return p;
+    return batch.committed;
+  }
+
+  /** The batch writes join now; LMDB gets it after the current event-loop turn, or once the
+   * batch before it is durable. */
+  #batch(): WriteBatch {
+    let b = this.#queued;
+    if (b === undefined) {
+      b = this.#queued = new WriteBatch();
+      if (this.#inFlight === undefined) this.#scheduleIssue();
+    }
+    return b;
+  }
+
+  #scheduleIssue(): void {
+    if (this.#issueScheduled) return;
+    this.#issueScheduled = true;
+    setImmediate(this.#issue);
+  }
+
+  /** Hands the queued batch to LMDB (one transaction). */
+  readonly #issue = (): void => {
+    this.#issueScheduled = false;
+    const b = this.#queued;
+    if (b === undefined || this.#inFlight !== undefined) return;
+    this.#queued = undefined;
+    if (this.#failure !== undefined) {
+      for (const w of b.writes) w.issued = true;
+      b.rejectCommitted(this.#failure);
+      b.rejectDurable(this.#failure);
+      return;
+    }
+    let raw: LmdbWrite | undefined;
+    try {
+      for (const w of b.writes) {
+        w.issued = true;
+        if (w.cancelled) continue;
+        const key = w.seq < 0 ? w.key : this.#seqKey(w.key, w.seq);
+        raw = (w.value === undefined ? w.table.db.remove(key) : w.table.db.put(key, w.value)) as LmdbWrite;
+        w.value = undefined; // LMDB copied it
+      }
+      b.writes.length = 0;
+    } catch (err) {
+      // The callers have already changed their in-memory indexes: the store cannot go on.
+      this.#fail(err);
+      b.rejectCommitted(this.#failure);
+      b.rejectDurable(this.#failure);
+      return;
+    }
+    const before = this.#lastDurable;
+    this.#lastDurable = b.durable;
+    if (raw === undefined) {
+      // Everything was cancelled: durable as soon as what came before.
+      b.resolveCommitted();
+      before.then(b.resolveDurable, b.rejectDurable);
+      return;
+    }
+    this.#inFlight = b;
+    const flush = this.durability === 'flush';
+    const written = raw;
+    written.then(
+      () => {
+        b.resolveCommitted();
+        const after = flush ? written.flushed : undefined;
+        if (after === undefined) this.#landed(b);
+        else after.then(() => this.#landed(b), (err: unknown) => this.#landed(b, err));
+      },
+      (err: unknown) => this.#landed(b, err),
+    );
+  };
+
+  /** `b` is durable (or failed): the next batch goes to LMDB. */
+  #landed(b: WriteBatch, err?: unknown): void {
+    this.#inFlight = undefined;
+    if (this.#queued !== undefined) this.#scheduleIssue();
+    if (err !== undefined) this.#failBatch(b, err);
+    else this.#settleDurable(b);
+  }
+
+  #seqKey(prefix: Buffer, seq: number): Buffer {
+    const n = prefix.length + 8;
+    if (this.#scratch.length < n) this.#scratch = Buffer.allocUnsafe(n * 2);
+    prefix.copy(this.#scratch, 0);
+    writeU64(this.#scratch, prefix.length, seq);
+    return this.#scratch.subarray(0, n);
+  }
+
+  #settleDurable(b: WriteBatch): void {
+    if (this.#failure !== undefined) b.rejectDurable(this.#failure);
+    else b.resolveDurable();
+  }
+
+  #failBatch(b: WriteBatch, err: unknown): void {
+    this.#fail(err);
+    b.rejectCommitted(this.#failure);
+    b.rejectDurable(this.#failure);
   }
 
   /**
@@ -276,28 +440,7 @@ export class StoreCore {
    * one covers all of them.
    */
   sync(): Promise<void> {
-    const raw = this.#lastRaw;
-    if (raw === undefined) return this.#lastTracked;
-    this.#lastRaw = undefined;
-    // Writes of one transaction share one promise: so does their tracking.
-    if (raw === this.#lastTrackedRaw) return this.#lastTracked;
-    this.#lastTrackedRaw = raw;
-    const flush = this.durability === 'flush';
-    this.#lastTracked = raw.then(
-      () => {
-        const after = flush ? raw.flushed : undefined;
-        return after === undefined ? this.#afterWrite() : after.then(() => this.#afterWrite());
-      },
-      (err: unknown) => {
-        this.#fail(err);
-        throw this.#failure;
-      },
-    );
-    return this.#lastTracked;
-  }
-
-  #afterWrite(): void {
-    if (this.#failure !== undefined) throw this.#failure;
+    return this.#queued?.durable ?? this.#lastDurable;
   }
 
   #fail(err: unknown): void {
@@ -340,6 +483,11 @@ export class StoreCore {
       this.#closed = true;
       this.#closing = (async () => {
         try {
+          // What is queued goes to LMDB now (after the batch it is committing, if any).
+          while (this.#queued !== undefined) {
+            if (this.#inFlight !== undefined) await this.#inFlight.durable.catch(noop);
+            else this.#issue();
+          }
           await this.sync();
         } catch {
           // Already reported to the writer; closing goes on.

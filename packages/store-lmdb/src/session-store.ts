@@ -1,6 +1,6 @@
 import type { SessionStore, StoredDelivery, StoredSession } from '@junction/broker-core';
 import { decodeDelivery, decodeInflight, decodeSession, decodeTime, encodeDelivery, encodeSession, encodeTime, peekDelivery, withBinding, writeU64 } from './codec.js';
-import type { StoreCore, StoreWrite, Table, TableName } from './core.js';
+import type { QueuedWrite, StoreCore, StoreWrite, Table, TableName } from './core.js';
 import { LmdbStoreError } from './errors.js';
 import { checkPacketId, clientIdOfKey, clientKey, isHashedClientKey, packetIdKey, readPacketIdSuffix, readSeqSuffix, seqKey, splitKey } from './keys.js';
 
@@ -32,6 +32,11 @@ class DeliveryEntry {
   value: Buffer | undefined = undefined;
   /** Its packet id is not written yet (see WRITE_BEHIND_MS). */
   behind = false;
+  /** The last write of its record while LMDB has not committed it (replaced or cancelled while
+   * still queued). */
+  write: QueuedWrite | undefined = undefined;
+  /** Its key may exist in LMDB (a removal must be written). */
+  onDisk = false;
   constructor(
     /** Key plus value bytes. */
     public size: number,
@@ -193,6 +198,7 @@ export class LmdbSessionStore implements SessionStore {
         const st = stateOf(client, 'deliveries');
         const peek = peekDelivery(value);
         const entry = new DeliveryEntry(key.length + value.length, peek.expiresAt ?? NaN, peek.qos);
+        entry.onDisk = true;
         st.deliveries.set(seq, entry);
         // In key order: when two records claim one packet id, the later one was bound last.
         if (peek.packetId !== 0) bind(st, seq, entry, peek.packetId, peek.released);
@@ -271,9 +277,19 @@ export class LmdbSessionStore implements SessionStore {
     }
   }
 
-  /** Writes a delivery record and keeps it in memory (reads must see it before it commits). */
+  /**
+   * Writes a delivery record and keeps it in memory (reads must see it before it commits). A
+   * write of it still queued is replaced: one LMDB write for an append and its in-flight mark.
+   */
   #putDelivery(st: ClientState, seq: number, entry: DeliveryEntry, value: Buffer): void {
-    const write = this.#core.put(this.#deliveries, st.seqKey(seq), value);
+    const core = this.#core;
+    let w = entry.write;
+    if (w !== undefined && !w.issued) core.replace(w, value);
+    else {
+      if (w !== undefined) entry.onDisk = true;
+      w = entry.write = core.queue(this.#deliveries, st.key, seq, value, !entry.onDisk);
+    }
+    const write = w.batch.committed;
     if (entry.value !== undefined) this.#cachedBytes -= entry.value.length;
     entry.value = value;
     this.#cachedBytes += value.length;
@@ -289,6 +305,13 @@ export class LmdbSessionStore implements SessionStore {
 
   /** Records of a committed transaction: readable from disk now, kept while the cache has room. */
   #committed(items: (DeliveryEntry | Buffer)[]): void {
+    for (let i = 0; i < items.length; i += 2) {
+      const entry = items[i] as DeliveryEntry;
+      if (entry.write?.issued === true) {
+        entry.write = undefined;
+        entry.onDisk = true;
+      }
+    }
     for (let i = 0; i < items.length && this.#cachedBytes > CACHE_BYTES; i += 2) {
       const entry = items[i] as DeliveryEntry;
       const value = items[i + 1] as Buffer;
@@ -358,8 +381,19 @@ export class LmdbSessionStore implements SessionStore {
       this.#cachedBytes -= entry.value.length;
       entry.value = undefined;
     }
-    core.remove(this.#deliveries, st.seqKey(seq));
+    this.#removeRecord(st, seq, entry);
     core.usedBytes -= entry.size;
+  }
+
+  /** Queues the removal of a delivery's record; one that never reached LMDB is just not written. */
+  #removeRecord(st: ClientState, seq: number, entry: DeliveryEntry): void {
+    const core = this.#core;
+    const w = entry.write;
+    entry.write = undefined;
+    if (w !== undefined && !w.issued) {
+      if (w.fresh) core.cancel(w);
+      else core.replace(w, undefined);
+    } else core.queue(this.#deliveries, st.key, seq, undefined, false);
   }
 
   /** Queues the removal of everything of a client; true if it had a record. */
@@ -367,7 +401,7 @@ export class LmdbSessionStore implements SessionStore {
     const core = this.#core;
     this.#clients.delete(st.id);
     for (const [seq, entry] of st.deliveries) {
-      core.remove(this.#deliveries, st.seqKey(seq));
+      this.#removeRecord(st, seq, entry);
       core.usedBytes -= entry.size;
       if (entry.value !== undefined) {
         this.#cachedBytes -= entry.value.length;

@@ -1,7 +1,9 @@
 import type { Message, StoredSession } from '@junction/broker-core';
+import { randomBytes } from 'node:crypto';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CorruptValueError, decodeDelivery, decodeMessage, decodeSession, encodeDelivery, encodeMessage, encodeSession, peekDeliveryExpiry, peekMessage } from '../src/codec.js';
+import { CorruptValueError, crc32, decodeDelivery, decodeMessage, decodeSession, encodeDelivery, encodeMessage, encodeSession, peekDeliveryExpiry, peekMessage } from '../src/codec.js';
 import { clientKey, retainedKey, seqKey, splitKey } from '../src/keys.js';
 
 /** A deep copy with ordinary prototypes (fast-check builds records without one); Buffers kept. */
@@ -73,6 +75,19 @@ describe('codec', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('messages of one publisher (its fields encoded once) round-trip, ASCII or not', () => {
+    const from = { clientId: 'sensor-ü-7', username: 'fleet', protocol: 'mqtt', peer: '127.0.0.1:4000', node: 'n1' };
+    for (const topic of ['a/b', 'ä/ö/€', 'x'.repeat(200), '']) {
+      const m: Message = { topic, payload: Buffer.from(topic), qos: 1, retain: false, from, timestamp: 7 };
+      expect(decodeMessage(encodeMessage(m))).toStrictEqual({ ...m, from: { ...from } });
+    }
+  });
+
+  it('the checksum is zlib’s CRC-32 at every length', () => {
+    const buf = randomBytes(2100);
+    for (let n = 0; n <= 2100; n += n < 64 ? 1 : 37) expect(crc32(buf, n)).toBe(zlibCrc32(buf.subarray(0, n)));
   });
 
   it('decoded Buffers are copies', () => {
