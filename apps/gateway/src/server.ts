@@ -35,7 +35,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, worker?: 
   if (durable?.enable !== false && replicant) log.info({}, 'durable_store_skipped_replicant');
   else if (durable?.enable !== false) {
     const path = join(config.node.data_dir, 'store');
-    stores = await openLmdbStores({ path, maxBytes: durable?.max_bytes, durability: durable?.durability });
+    stores = await openLmdbStores({ path, maxBytes: durable?.max_bytes, durability: durable?.durability, commitInterval: durable?.commit_interval });
     log.info({ path, durability: durable?.durability ?? 'flush' }, 'durable_store_opened');
   }
   // Clustering over NATS: retained messages then live in JetStream KV, shared by every node.

@@ -1,4 +1,4 @@
-import { Bytes } from '@junction/broker-core';
+import { Bytes, Duration } from '@junction/broker-core';
 import { Type, type Static } from '@sinclair/typebox';
 
 /** The `durable_sessions` section: where persistent sessions and retained messages are kept. */
@@ -12,6 +12,11 @@ export const durableSessionsSchema = Type.Object(
     durability: Type.Union([Type.Literal('flush'), Type.Literal('commit')], {
       default: 'flush',
       description: 'flush: a QoS 1/2 message is acknowledged once fsync-ed (survives power loss); commit: once committed (survives a process crash, not a power loss), faster.',
+    }),
+    commit_interval: Duration({
+      default: '2ms',
+      maximum: 1000,
+      description: 'Under load, the least time between two store transactions: writes arriving meanwhile join the next one (group commit; fewer, larger transactions and fsyncs). An idle store writes at once. 0: a transaction as soon as the previous one is durable.',
     }),
   },
   { additionalProperties: false, default: {}, description: 'Durable storage of sessions and retained messages (embedded LMDB).' },

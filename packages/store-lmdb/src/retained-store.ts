@@ -71,7 +71,7 @@ export class LmdbRetainedStore implements RetainedStore {
     const old = this.#index.get(msg.topic);
     const key = old?.key ?? retainedKey(msg.topic);
     const size = key.length + value.length;
-    this.#core.reserve(size - (old?.size ?? 0), `retained message on ${JSON.stringify(msg.topic)}`);
+    this.#core.reserve(size - (old?.size ?? 0), 'retained message on', msg.topic);
     this.#index.set(msg.topic, { key, size, expiresAt: msg.expiresAt });
     if (msg.expiresAt !== undefined) this.#expiring.set(msg.topic, msg.expiresAt);
     else this.#expiring.delete(msg.topic);

@@ -499,7 +499,7 @@ export class LmdbSessionStore implements SessionStore {
     const st = this.#state(clientId);
     const core = this.#core;
     const size = st.key.length + 8 + value.length;
-    core.reserve(size, `delivery to ${JSON.stringify(clientId)}`);
+    core.reserve(size, 'delivery to', clientId);
     const seq = core.nextSeq();
     const entry = new DeliveryEntry(size, d.message.expiresAt ?? NaN, d.qos);
     if (packetId !== 0) {

@@ -1,7 +1,7 @@
 import type { Message, StoredSession } from '@junction/broker-core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { LmdbStoreError, openLmdbStores, type LmdbStores } from '../src/index.js';
 import { delivery, message, NOW, removeTempDirs, tempDir } from './helpers.js';
 
@@ -177,6 +177,54 @@ describe('reopening the store', () => {
     expect(() => stores.sessions.append('p', delivery('p/2', { packetId: 70_000 }))).toThrow(RangeError);
     expect(await stores.sessions.deliveries('p')).toEqual([]);
     await stores.flushed();
+    await stores.close();
+  });
+
+  it('a delivery removed before its record reached LMDB leaves nothing; one removed after a queued rewrite is removed', async () => {
+    const dir = tempDir();
+    let stores = await openLmdbStores({ path: dir });
+    // Appended and acknowledged in one turn: the put is cancelled, nothing reaches the disk.
+    const gone = stores.sessions.append('cx', delivery('cx/gone'));
+    stores.sessions.markInflightNow('cx', gone.seq, 1);
+    const removed = stores.sessions.completeNow('cx', 1);
+    // On disk first, then rewritten (queued) and removed in one turn: the removal is written.
+    const kept = stores.sessions.append('cx', delivery('cx/kept'));
+    const later = stores.sessions.append('cx', delivery('cx/later'));
+    await Promise.all([gone.durable, removed, kept.durable, later.durable]);
+    stores.sessions.markInflightNow('cx', later.seq, 2);
+    const rewrite = stores.sessions.markReleased('cx', 2); // queued: `later` with its packet id
+    const removal = stores.sessions.completeNow('cx', 2); // in the same turn: the rewrite becomes a removal
+    await Promise.all([rewrite, removal]);
+    await stores.flushed();
+    await stores.close();
+
+    stores = await openLmdbStores({ path: dir });
+    expect((await stores.sessions.deliveries('cx')).map((d) => [d.message.topic, d.seq])).toEqual([['cx/kept', kept.seq]]);
+    expect(stores.stats().deliveries).toBe(1);
+    await stores.close();
+  });
+
+  it('under load, transactions are commitInterval apart; an idle store writes at once', async () => {
+    const stores = await openLmdbStores({ path: tempDir(), commitInterval: 1000 });
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      // Idle: each write goes at once (no timer to wait for), one after the other.
+      await stores.retained.put(message('idle/1'));
+      await stores.retained.put(message('idle/2'));
+      // A write arriving while a transaction is in progress waits for the interval.
+      const first = stores.retained.put(message('busy/1'));
+      await new Promise((r) => setImmediate(r));
+      let secondDone = false;
+      const second = stores.retained.put(message('busy/2')).then(() => (secondDone = true));
+      await first;
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      expect(secondDone).toBe(false);
+      vi.advanceTimersByTime(1000);
+      await second;
+      expect(secondDone).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
     await stores.close();
   });
 
