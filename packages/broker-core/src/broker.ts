@@ -17,7 +17,7 @@ import type { SessionStore, StoredDelivery } from './store/session-store.js';
 import { MemoryRetainedStore } from './store/memory-retained-store.js';
 import type { RetainedStore } from './store/retained-store.js';
 import { Router } from './router.js';
-import { isSysTopic, parseSubscriptionFilter, validateTopicFilter, validateTopicName } from './topic/validate.js';
+import { isSysTopic, parseSubscriptionFilter, topicMatches, validateTopicFilter, validateTopicName } from './topic/validate.js';
 import { authorize } from './authz.js';
 import { EnhancedAuthRegistry } from './enhanced-auth.js';
 import type { ClusterLink, SessionSnapshot } from './cluster.js';
@@ -671,19 +671,21 @@ export class BrokerCore implements Broker, ConnectionHost {
    * stored as retained). Returns the number of local sessions it reached. */
   deliverRemote(msg: Message): number;
   /** …and call `stored` once every session write it caused is durable (at once without a store;
-   * never when a write failed). */
-  deliverRemote(msg: Message, stored: () => void): number;
-  deliverRemote(msg: Message, stored?: () => void): number {
-    const n = this.router.route(msg);
+   * never when a write failed), with the client ids of the persistent sessions it was given to. */
+  deliverRemote(msg: Message, stored: (persistent: readonly string[]) => void): number;
+  deliverRemote(msg: Message, stored?: (persistent: readonly string[]) => void): number {
+    const persistent: string[] | undefined = stored === undefined ? undefined : [];
+    const n = this.router.route(msg, persistent);
     if (!this.persist) {
-      stored?.();
+      stored?.(persistent!);
       return n;
     }
     const touched = this.outbox.takeTouched();
     if (stored === undefined) return n;
-    if (touched.length === 0) stored();
-    else if (touched.length === 1) this.persist.durable(touched[0]!).then(stored, noop);
-    else Promise.all(touched.map((t) => this.persist!.durable(t))).then(stored, noop);
+    const done = () => stored(persistent!);
+    if (touched.length === 0) done();
+    else if (touched.length === 1) this.persist.durable(touched[0]!).then(done, noop);
+    else Promise.all(touched.map((t) => this.persist!.durable(t))).then(done, noop);
     return n;
   }
 
@@ -727,12 +729,6 @@ export class BrokerCore implements Broker, ConnectionHost {
     return [...this.sessions.keys()];
   }
 
-  /** Whether this node holds a live session of `clientId` (connected or not). */
-  holdsSession(clientId: string): boolean {
-    const s = this.sessions.get(clientId);
-    return s !== undefined && !s.ended;
-  }
-
   /** The record of a live persistent session (subscriptions, expiry), for a cluster registry;
    * `withDeliveries`: also a copy of its in-flight and queued messages, in order (kept here). */
   sessionRecord(clientId: string, withDeliveries = false): SessionSnapshot | undefined {
@@ -747,14 +743,16 @@ export class BrokerCore implements Broker, ConnectionHost {
    * the session in order as new deliveries, sent at once when it is connected, else queued.
    * Expired ones are dropped, and so are QoS 2 ones the client already acknowledged with PUBREC.
    * Resolves false when this node holds no such session, true once they are queued (and durable,
-   * with a session store).
+   * with a session store). `subscribedOnly`: leave out messages none of the session's current
+   * subscriptions match (it unsubscribed since they were kept for it).
    */
-  async appendMessages(clientId: string, deliveries: readonly StoredDelivery[]): Promise<boolean> {
+  async appendMessages(clientId: string, deliveries: readonly StoredDelivery[], opts: { subscribedOnly?: boolean } = {}): Promise<boolean> {
     const s = this.sessions.get(clientId);
     if (!s || s.ended) return false;
     const now = this.clock.now();
     for (const d of deliveries) {
       if (d.released) continue;
+      if (opts.subscribedOnly && !subscribedTo(s, d.message.topic)) continue;
       if (d.message.expiresAt !== undefined && d.message.expiresAt <= now) this.outbox.drop(d.message, 'expired', s);
       else this.outbox.offer(s, d.message, d.qos, d.retain, d.subscriptionIds);
     }
@@ -877,4 +875,10 @@ function noop(): void {}
 
 function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Whether one of the session's plain subscriptions matches `topic`. */
+function subscribedTo(s: Session, topic: string): boolean {
+  for (const st of s.subscriptions.values()) if (st.group === undefined && topicMatches(st.filter, topic)) return true;
+  return false;
 }

@@ -37,7 +37,9 @@ export class Router implements MatchVisitor<Session> {
     private readonly onSinkError: (clientId: string, err: unknown) => void,
   ) {}
 
-  route(msg: Message): number {
+  /** Deliver `msg` to its subscribers; `persistent`, if given, gets the client ids of the
+   * persistent sessions (expiry > 0) among them. */
+  route(msg: Message, persistent?: string[]): number {
     const batch = (this.batches[this.depth] ??= { sessions: [], qos: [], retain: [], ids: [] });
     this.depth++;
     this.msg = msg;
@@ -56,6 +58,7 @@ export class Router implements MatchVisitor<Session> {
       // [MQTT-3.3.1-12/13] RETAIN is kept only for retain-as-published subscriptions.
       retain[i] = msg.retain && s.routeRetain;
       ids[i] = s.routeIds;
+      if (persistent !== undefined && s.expiryInterval !== 0) persistent.push(s.clientId);
     }
     try {
       for (let i = 0; i < n; i++) {

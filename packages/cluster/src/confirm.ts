@@ -1,17 +1,9 @@
 import { JunctionError, type Logger } from '@junction/broker-core';
-import { headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import type { Msg, NatsConnection, NatsError, Subscription } from 'nats';
 import type { ParkedMessages } from './parking.js';
 import { parkedDelivery, type SessionTarget, type TargetsByNode } from './persistent.js';
 import type { ClusterStats } from './stats.js';
-import { encodeLevel } from './subject.js';
-
-/**
- * Header of a message sent for confirmation: per node, the client ids of the persistent sessions
- * the publisher takes it to hold (JSON `{ node: [clientId, ...] }`).
- */
-const FOR_HEADER = 'Junction-For';
-/** Header of a confirmation: those of its client ids the node does not hold (JSON array). */
-const NOT_HELD_HEADER = 'Junction-Not-Held';
+import { expectationTokens, readConfirmation, replyPrefix } from './confirm-wire.js';
 
 interface Waiting {
   readonly deadline: number;
@@ -28,9 +20,10 @@ interface Waiting {
  * The publishing side of "a QoS 1/2 message is acknowledged once it is queued for every
  * persistent session it is for": a message that other nodes' persistent sessions match
  * (`PersistentInterest`) goes out with a reply subject; each node that receives it answers once
- * it has queued it (stored, with a durable store), naming the sessions it was sent for that the
- * node does not hold (yet, or any more: a claim or takeover racing with the publisher's view of
- * the registry) — the message is parked for those. A node that does not answer within
+ * it has queued it (stored, with a durable store), listing the sessions it gave it to when they
+ * are not the ones expected there (see `confirm-wire.ts`): the message is parked for the expected
+ * sessions it did not reach (a session on its way to that node, or gone on: a claim or takeover
+ * racing with the publisher's view of the registry). A node that does not answer within
  * `timeoutMs` is taken for gone: the message is parked in the cluster for each of that node's
  * matching sessions (`ParkedMessages`), and the node stays suspect — later messages for it are
  * parked at once — until it answers again (or, for a node the liveness check reported down, until
@@ -56,18 +49,18 @@ export class Confirmations {
     private readonly stats: ClusterStats,
     private readonly log: Logger,
   ) {
-    this.replyPrefix = `${prefix}.ctl.${encodeLevel(self)}.confirm.`;
-    this.sub = control.subscribe(`${this.replyPrefix}*`, { callback: (err, m) => this.onReply(err, m) });
+    this.replyPrefix = replyPrefix(prefix, self);
+    this.sub = control.subscribe(`${this.replyPrefix}>`, { callback: (err, m) => this.onReply(err, m) });
     this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.min(250, Math.floor(timeoutMs / 4))));
     this.sweeper.unref();
   }
 
   /**
    * `frame` is about to go out for `owners`' sessions: returns the reply subject to send it with
-   * with the headers naming the sessions each owner is expected to hold, and the promise to
-   * acknowledge the publisher after (for suspect owners the message is parked at once).
+   * and the promise to acknowledge the publisher after (for suspect owners the message is parked
+   * at once).
    */
-  expect(owners: TargetsByNode, frame: Uint8Array): { reply: string; headers: MsgHdrs; done: Promise<void> } {
+  expect(owners: TargetsByNode, frame: Uint8Array): { reply: string; done: Promise<void> } {
     const parkNow: Promise<void>[] = [];
     for (const [node, targets] of owners) {
       if (!this.suspects.has(node)) continue;
@@ -76,7 +69,7 @@ export class Confirmations {
     }
     // Suspects are asked too: their answer clears the suspicion.
     const id = ++this.next;
-    const reply = this.replyPrefix + id;
+    const reply = this.replyPrefix + id + expectationTokens(owners);
     let done: Promise<void>;
     if (owners.size === 0) done = settle(parkNow);
     else {
@@ -86,11 +79,7 @@ export class Confirmations {
     }
     // Nobody may wait for it (a will, a rule's republish): a refusal is not an unhandled rejection.
     done.catch(noop);
-    const expected: Record<string, string[]> = {};
-    for (const [node, targets] of owners) expected[node] = targets.map((t) => t.clientId);
-    const h = headers();
-    h.set(FOR_HEADER, JSON.stringify(expected));
-    return { reply, headers: h, done };
+    return { reply, done };
   }
 
   /** The liveness check reported `node` down: park what waits for it, and park at once from now on. */
@@ -115,17 +104,18 @@ export class Confirmations {
 
   private onReply(err: NatsError | null, m: Msg): void {
     if (err) return;
-    const id = Number(m.subject.slice(this.replyPrefix.length));
-    const node = m.string();
+    const rest = m.subject.slice(this.replyPrefix.length);
+    const dot = rest.indexOf('.');
+    const id = Number(dot < 0 ? rest : rest.slice(0, dot));
+    const { node, delivered } = readConfirmation(m.string());
     this.suspects.delete(node);
     const w = this.waiting.get(id);
     const targets = w?.owners.get(node);
     if (!w || !targets) return;
     w.owners.delete(node);
-    const notHeld = readIds(m.headers?.get(NOT_HELD_HEADER));
-    if (notHeld.length > 0) {
-      const park = targets.filter((t) => notHeld.includes(t.clientId));
-      if (park.length > 0) w.parks.push(this.park(node, park, w.frame));
+    if (delivered !== undefined) {
+      const missed = targets.filter((t) => !delivered.includes(t.clientId));
+      if (missed.length > 0) w.parks.push(this.park(node, missed, w.frame));
     }
     if (w.owners.size === 0) this.finish(id, w);
   }
@@ -175,44 +165,6 @@ export class Confirmations {
       ),
     );
   }
-}
-
-/** A confirmation's payload (the node's name) and headers. */
-export interface Confirmation {
-  readonly data: string;
-  readonly headers?: MsgHdrs;
-}
-
-/**
- * The receiving side: the confirmation to send for message `m` once it is queued here — `self`'s
- * name, with the sessions it was sent for that `holds` denies (checked before it is delivered).
- */
-export function confirmationFor(m: Msg, self: string, holds: (clientId: string) => boolean): Confirmation {
-  let expected: string[] = [];
-  try {
-    const all = JSON.parse(m.headers?.get(FOR_HEADER) || '{}') as Record<string, unknown>;
-    expected = readIds(all[self]);
-  } catch {
-    // A malformed header: confirm as a node that holds what it was sent for.
-  }
-  const notHeld = expected.filter((id) => !holds(id));
-  if (notHeld.length === 0) return { data: self };
-  const h = headers();
-  h.set(NOT_HELD_HEADER, JSON.stringify(notHeld));
-  return { data: self, headers: h };
-}
-
-/** Client ids from a header value (JSON array) or a parsed one; [] for anything else. */
-function readIds(v: unknown): string[] {
-  if (typeof v === 'string') {
-    if (v === '') return [];
-    try {
-      v = JSON.parse(v);
-    } catch {
-      return [];
-    }
-  }
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 function settle(ps: Promise<unknown>[]): Promise<void> {

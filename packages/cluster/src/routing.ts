@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { BrokerCore, Logger, Message } from '@junction/broker-core';
 import type { Msg, NatsConnection, NatsError, Subscription as NatsSubscription } from 'nats';
 import { decodeFrame, encodeFrame, FrameError, ORIGIN_BYTES, type Frame } from './frame.js';
-import { confirmationFor, type Confirmation, type Confirmations } from './confirm.js';
+import { confirmationPayload } from './confirm-wire.js';
+import type { Confirmations } from './confirm.js';
 import type { PersistentInterest } from './persistent.js';
 import type { ClusterStats } from './stats.js';
 import { filterToSubjects, topicToSubject } from './subject.js';
@@ -120,9 +121,9 @@ export class ClusterRouting {
       const owners = msg.qos > 0 ? this.persistent.match(msg) : undefined;
       if (owners === undefined) this.data.publish(subject, frame);
       else {
-        const { reply, headers, done } = this.confirmations.expect(owners, frame);
+        const { reply, done } = this.confirmations.expect(owners, frame);
         this.lastConfirm = done;
-        this.data.publish(subject, frame, { reply, headers });
+        this.data.publish(subject, frame, { reply });
       }
       this.stats.forwarded++;
       return 1;
@@ -173,20 +174,14 @@ export class ClusterRouting {
     this.lastSeq.set(f.origin, f.seq);
     this.stats.received++;
     const reply = m.reply;
-    if (reply === undefined || reply === '') {
-      this.broker.deliverRemote(f.message);
-      return;
-    }
-    // Which of the sessions it was sent for are here is read before delivering it: one that
-    // arrives after it (a claim finishing) did not get it, and the publisher parks it for that one.
-    const broker = this.broker;
-    const confirmation = confirmationFor(m, this.nodeName, (id) => broker.holdsSession(id));
-    broker.deliverRemote(f.message, () => this.confirm(reply, confirmation));
+    if (reply === undefined || reply === '') this.broker.deliverRemote(f.message);
+    else this.broker.deliverRemote(f.message, (persistent) => this.confirm(reply, persistent));
   }
 
-  private confirm(reply: string, confirmation: Confirmation): void {
+  /** Answer a message sent for confirmation, once queued for the persistent sessions listed. */
+  private confirm(reply: string, persistent: readonly string[]): void {
     try {
-      if (!this.data.isClosed()) this.data.publish(reply, confirmation.data, confirmation.headers && { headers: confirmation.headers });
+      if (!this.data.isClosed()) this.data.publish(reply, confirmationPayload(reply, this.prefix, this.nodeName, persistent));
     } catch {
       // reconnecting: the publisher parks the message after its timeout
     }

@@ -117,7 +117,8 @@ export class ClusterSessions {
           this.taking.set(clientId, false);
           const { deliveries, upTo } = await this.parked.take(clientId);
           if (deliveries.length === 0) break;
-          if (!(await broker.appendMessages(clientId, deliveries))) break;
+          // Parked for this node's session: one that no longer subscribes to a message skips it.
+          if (!(await broker.appendMessages(clientId, deliveries, { subscribedOnly: true }))) break;
           this.stats.parkedTaken += deliveries.length;
           this.log.info({ clientId, messages: deliveries.length }, 'cluster_parked_taken');
           await this.parked.purge(clientId, upTo);

@@ -140,13 +140,14 @@ describe('messages for a persistent session whose node is gone', () => {
     expect(B.cluster.stats.parked - parkedBefore).toBe(1);
   });
 
-  it('are parked for a session the receiving node does not hold yet (a claim racing with the publisher’s view)', async () => {
-    // The registry names node C, which has not got the session (yet): C has interest in the topic
-    // through another client, so it receives the message, and answers that it does not hold it.
+  it('are parked for a session the receiving node did not give them to (a claim racing with the publisher’s view)', async () => {
+    // The registry names node C, which has not got the session: C has interest in the topic
+    // through another client, so it receives the message, and answers that the session it was
+    // expected to hold did not get it.
     const session = { clientId: 'arriving', expiryInterval: 600, subscriptions: [{ filter: 'arrive/#', qos: 1 as const }] };
-    await registry.write('arriving', { node: 'node-c', session, held: ['node-c'] }, 0);
+    const { revision } = await registry.write('arriving', { node: 'node-c', session, held: ['node-c'] }, 0).then(() => registry.read('arriving'));
     await eventually(() => B.cluster.sessionNode('arriving') === 'node-c', 5000, 'node B to know the session');
-    const watcher = await client(C.url, { clientId: 'arrive-watch' });
+    const watcher = await client(C.url, { clientId: 'arrive-watch', clean: false, properties: { sessionExpiryInterval: 600 } });
     await watcher.subscribeAsync('arrive/#', { qos: 1 });
     const watched = inbox(watcher);
     const pub = await client(B.url, { clientId: 'arrive-pub' });
@@ -155,33 +156,42 @@ describe('messages for a persistent session whose node is gone', () => {
     await pub.publishAsync('arrive/1', 'for the session', { qos: 1 });
     expect(B.cluster.stats.parked - parkedBefore).toBe(1);
     await eventually(() => watched.includes('arrive/1 for the session'), 5000, 'the other subscriber’s copy');
+    // The other persistent session on C got it as expected there: nothing parked for it.
+    await pub.publishAsync('arrive/2', 'second', { qos: 1 });
+    expect(B.cluster.stats.parked - parkedBefore).toBe(2);
 
-    // The session comes to C: the parked message is in it.
+    // The session then comes to C from its record (its node gone): the parked messages are in it.
+    await registry.write('arriving', { node: 'ghost-arrive', session, held: ['ghost-arrive'] }, revision);
     const got: string[] = [];
     const arriving = track(mqtt.connect(C.url, { protocolVersion: 5, clientId: 'arriving', clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 600 } }));
     arriving.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
-    await eventually(() => got.length > 0, 5000, 'the parked message');
-    expect(got).toEqual(['arrive/1 for the session']);
+    await eventually(() => got.length >= 2, 5000, 'the parked messages');
+    expect(got).toEqual(['arrive/1 for the session', 'arrive/2 second']);
   });
 
-  it('parked before the session reached its node are taken when it connects there', async () => {
-    // The registry names node C, which neither has the session nor any interest in the topic:
-    // the message is parked after confirm_timeout, and C sees it parked while it has no session.
-    const session = { clientId: 'on-the-way', expiryInterval: 600, subscriptions: [{ filter: 'way/#', qos: 1 as const }] };
-    await registry.write('on-the-way', { node: 'node-c', session, held: ['node-c'] }, 0);
-    await eventually(() => B.cluster.sessionNode('on-the-way') === 'node-c', 5000, 'node B to know the session');
-    const pub = await client(B.url, { clientId: 'way-pub' });
+  it('parked for a session that no longer subscribes to them are not delivered to it', async () => {
+    // C holds `moved-on`, subscribed to other/#; node B's view (a stale registry record) has it
+    // subscribed to gone/#. C answers it did not give the message to `moved-on`: B parks it, and
+    // C, taking it into the session, leaves it out.
+    const s = await client(C.url, { clientId: 'moved-on', clean: false, properties: { sessionExpiryInterval: 600 } });
+    await s.subscribeAsync('other/#', { qos: 1 });
+    const got = inbox(s);
+    const watcher = await client(C.url, { clientId: 'gone-watch' });
+    await watcher.subscribeAsync('gone/#', { qos: 1 });
+    await eventually(async () => (await registry.read('moved-on')).entry?.node === 'node-c', 5000, 'C to register the session');
+    const { revision } = await registry.read('moved-on');
+    const stale = { clientId: 'moved-on', expiryInterval: 600, subscriptions: [{ filter: 'gone/#', qos: 1 as const }] };
+    await registry.write('moved-on', { node: 'node-c', session: stale, held: ['node-c'] }, revision);
+    await eventually(() => B.cluster.sessionNode('moved-on') === 'node-c', 5000, 'node B to know the stale record');
+    const pub = await client(B.url, { clientId: 'gone-pub' });
+    await untilRouted(pub, 'gone/probe', [watcher]);
     const parkedBefore = B.cluster.stats.parked;
-    await pub.publishAsync('way/1', 'parked early', { qos: 1 });
+    await pub.publishAsync('gone/1', 'not for it', { qos: 1 });
     expect(B.cluster.stats.parked - parkedBefore).toBe(1);
-    // C hears of the parked message at once (a plain NATS subscription); give it time to.
+    await pub.publishAsync('other/1', 'for it', { qos: 1 });
+    await eventually(() => got.includes('other/1 for it'), 5000, 'a message it subscribes to');
     await new Promise((r) => setTimeout(r, 300));
-
-    const got: string[] = [];
-    const client1 = track(mqtt.connect(C.url, { protocolVersion: 5, clientId: 'on-the-way', clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 600 } }));
-    client1.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
-    await eventually(() => got.length > 0, 5000, 'the parked message');
-    expect(got).toEqual(['way/1 parked early']);
+    expect(got).toEqual(['other/1 for it']);
   });
 
   // Last: it removes the stream.
