@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openLmdbStores, type LmdbStores } from '../src/index.js';
+import { delivery, removeTempDirs, tempDir } from './helpers.js';
+
+afterAll(removeTempDirs);
+
+/**
+ * The write queue replaces and cancels writes that have not reached LMDB yet. Random sequences of
+ * session-store writes, issued in the same event-loop turn or across turns and reopens, must
+ * leave on disk exactly what a plain model of the deliveries says.
+ */
+interface Model {
+  topic: string;
+  qos: 1 | 2;
+  seq: number;
+  packetId: number;
+  released: boolean;
+}
+
+type Op =
+  | { kind: 'append'; client: number; qos: 1 | 2 }
+  | { kind: 'send'; client: number; pick: number }
+  | { kind: 'release'; client: number; pick: number }
+  | { kind: 'complete'; client: number; pick: number }
+  | { kind: 'discard'; client: number; pick: number }
+  | { kind: 'delete'; client: number }
+  | { kind: 'turn' }
+  | { kind: 'reopen' };
+
+const client = fc.integer({ min: 0, max: 2 });
+const pick = fc.nat(40);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('append' as const), client, qos: fc.constantFrom(1 as const, 2 as const) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('send' as const), client, pick }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), client, pick }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('complete' as const), client, pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('discard' as const), client, pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), client }) },
+  { weight: 3, arbitrary: fc.constant({ kind: 'turn' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
+);
+
+async function check(stores: LmdbStores, model: Map<string, Model[]>): Promise<void> {
+  for (let c = 0; c < 3; c++) {
+    const id = `c${c}`;
+    const want = (model.get(id) ?? []).map((m) => [m.seq, m.topic, m.qos, m.packetId || undefined, m.released || undefined]);
+    const got = (await stores.sessions.deliveries(id)).map((d) => [d.seq, d.message.topic, d.qos, d.packetId, d.released]);
+    expect(got).toEqual(want);
+  }
+}
+
+describe('the write queue', () => {
+  it('leaves on disk what the writes say, whichever of them were replaced or cancelled before reaching LMDB', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 80 }), fc.constantFrom(0, 2), async (ops, commitInterval) => {
+        const dir = tempDir();
+        let stores = await openLmdbStores({ path: dir, verify: false, commitInterval });
+        const model = new Map<string, Model[]>();
+        let n = 0;
+        let nextPacketId = 1;
+        const pending: Promise<unknown>[] = [];
+        try {
+          for (const o of ops) {
+            if (o.kind === 'turn') {
+              await new Promise((r) => setImmediate(r));
+              continue;
+            }
+            if (o.kind === 'reopen') {
+              await Promise.all(pending.splice(0));
+              await stores.close();
+              stores = await openLmdbStores({ path: dir, verify: false, commitInterval });
+              await check(stores, model);
+              continue;
+            }
+            const id = `c${o.client}`;
+            const list = model.get(id) ?? [];
+            model.set(id, list);
+            const sessions = stores.sessions;
+            if (o.kind === 'append') {
+              const topic = `t/${n++}`;
+              const { seq, durable } = sessions.append(id, delivery(topic, { qos: o.qos }));
+              pending.push(durable);
+              list.push({ topic, qos: o.qos, seq, packetId: 0, released: false });
+            } else if (o.kind === 'delete') {
+              pending.push(sessions.delete(id));
+              model.delete(id);
+            } else {
+              const queued = list.filter((m) => m.packetId === 0);
+              const inflight = list.filter((m) => m.packetId !== 0);
+              if (o.kind === 'send' && queued.length > 0) {
+                const m = queued[o.pick % queued.length]!;
+                m.packetId = nextPacketId++;
+                pending.push(sessions.markInflightNow!(id, m.seq, m.packetId));
+              } else if (o.kind === 'release') {
+                const m = inflight.filter((x) => x.qos === 2 && !x.released)[o.pick % Math.max(1, inflight.length)];
+                if (m) {
+                  m.released = true;
+                  pending.push(sessions.markReleased(id, m.packetId));
+                }
+              } else if (o.kind === 'complete' && inflight.length > 0) {
+                const m = inflight[o.pick % inflight.length]!;
+                list.splice(list.indexOf(m), 1);
+                pending.push(sessions.completeNow!(id, m.packetId));
+              } else if (o.kind === 'discard' && queued.length > 0) {
+                const m = queued[o.pick % queued.length]!;
+                list.splice(list.indexOf(m), 1);
+                pending.push(sessions.discardNow!(id, m.seq));
+              }
+            }
+          }
+          await Promise.all(pending.splice(0));
+          await check(stores, model);
+          await stores.close();
+          stores = await openLmdbStores({ path: dir, verify: false, commitInterval });
+          await check(stores, model);
+          expect(stores.stats().deliveries).toBe([...model.values()].reduce((a, l) => a + l.length, 0));
+        } finally {
+          await stores.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+});
