@@ -3,14 +3,22 @@
  * `gateway.coap`), and the config sections they share (`mqtt`). The app never names a protocol:
  * adding one is one `register` call.
  */
-import type { AdapterFactory } from '@junction/broker-core';
+import type { AdapterDescriptor, AdapterFactory } from '@junction/broker-core';
 import type { TSchema } from '@sinclair/typebox';
 import { mergeSectionSchemas, sharedSectionSchema } from './config/merge.js';
 
 const SECTION_PATH = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 
+/** An adapter type as registered: what its config needs, and how to get its factory. */
+export interface AdapterEntry extends AdapterDescriptor {
+  /** Its factory; imported on the first call for one registered with `registerLazy`. */
+  load(): Promise<AdapterFactory>;
+  /** Registered with `registerLazy`: not loaded while its section is an empty map. */
+  readonly lazy: boolean;
+}
+
 export class AdapterRegistry {
-  readonly #factories = new Map<string, AdapterFactory>();
+  readonly #factories = new Map<string, AdapterEntry>();
   /** Shared sections: path -> the schemas contributed to it, in order. */
   readonly #shared = new Map<string, TSchema[]>();
 
@@ -19,6 +27,25 @@ export class AdapterRegistry {
    * sections it declares in `sections` are shared, and merged with other contributions.
    */
   register(factory: AdapterFactory): this {
+    const loaded = Promise.resolve(factory);
+    return this.#add({ type: factory.type, configSchema: factory.configSchema, sections: factory.sections, load: () => loaded, lazy: false });
+  }
+
+  /**
+   * Adds an adapter type whose code is imported by `load` only when the app starts it (its
+   * section is configured and not an empty map): its config schema comes without the code.
+   */
+  registerLazy(descriptor: AdapterDescriptor, load: () => Promise<AdapterFactory>): this {
+    let loading: Promise<AdapterFactory> | undefined;
+    const once = () =>
+      (loading ??= load().then((f) => {
+        if (f.type !== descriptor.type || f.configSchema !== descriptor.configSchema) throw new Error(`adapter ${descriptor.type}: the loaded factory does not match its descriptor`);
+        return f;
+      }));
+    return this.#add({ type: descriptor.type, configSchema: descriptor.configSchema, sections: descriptor.sections, load: once, lazy: true });
+  }
+
+  #add(factory: AdapterEntry): this {
     checkPath(factory.type, 'adapter type');
     if (this.#factories.has(factory.type)) throw new Error(`adapter type ${JSON.stringify(factory.type)} is already registered`);
     if (this.#shared.has(factory.type)) throw new Error(`adapter type ${JSON.stringify(factory.type)} is already a shared config section`);
@@ -42,12 +69,12 @@ export class AdapterRegistry {
     return this;
   }
 
-  get(type: string): AdapterFactory | undefined {
+  get(type: string): AdapterEntry | undefined {
     return this.#factories.get(type);
   }
 
-  /** All factories, in registration order. */
-  list(): AdapterFactory[] {
+  /** All adapter types, in registration order. */
+  list(): AdapterEntry[] {
     return [...this.#factories.values()];
   }
 

@@ -10,8 +10,8 @@ import { coapGatewayFactory } from '@junction/coap';
 import { connectorsSections, sourcesSection } from '@junction/connectors';
 import { sslListenersFactory, tcpListenersFactory } from '@junction/mqtt';
 import { mqttSnGatewayFactory } from '@junction/mqtt-sn';
-import { ocppGatewayFactory } from '@junction/ocpp';
-import { quicListenersFactory, webtransportListenersFactory } from '@junction/quic';
+import { ocppGatewayDescriptor } from '@junction/ocpp/schema';
+import { quicListenersDescriptor, webtransportListenersDescriptor } from '@junction/quic/schema';
 import { rulesConfigSchema } from '@junction/rules';
 import { durableSessionsSchema } from '@junction/store-lmdb';
 import { wsListenersFactory, wssListenersFactory } from '@junction/websocket';
@@ -37,9 +37,10 @@ export function gatewaySections(): AdapterRegistry {
     .register(sslListenersFactory)
     .register(wsListenersFactory)
     .register(wssListenersFactory)
-    .register(quicListenersFactory)
-    .register(webtransportListenersFactory)
+    // Loaded when configured: their QUIC, HTTP/3 and OCPP libraries are large.
+    .registerLazy(quicListenersDescriptor, async () => (await import('@junction/quic')).quicListenersFactory)
+    .registerLazy(webtransportListenersDescriptor, async () => (await import('@junction/quic')).webtransportListenersFactory)
     .register(mqttSnGatewayFactory)
     .register(coapGatewayFactory)
-    .register(ocppGatewayFactory);
+    .registerLazy(ocppGatewayDescriptor, async () => (await import('@junction/ocpp')).ocppGatewayFactory);
 }

@@ -83,9 +83,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, worker?: 
           logLevel: { get: () => log.level, set: (level) => void (log.level = level) },
         });
   try {
-    for (const factory of gatewaySections().list()) {
-      const own = section(factory.type);
-      if (own === undefined || worker?.runs(factory.type) === false) continue;
+    for (const entry of gatewaySections().list()) {
+      const own = section(entry.type);
+      if (own === undefined || worker?.runs(entry.type) === false) continue;
+      // An adapter loaded on demand stays unloaded while its section configures nothing.
+      if (entry.lazy && isEmptyObject(own)) continue;
+      const factory = await entry.load();
       const ctx = createAdapterContext(broker, { log: log.child({ adapter: factory.type }), signal: abort.signal, section });
       const adapter = factory.create(ctx, own);
       started.push(adapter);
@@ -144,4 +147,8 @@ function dashboardDir(): string | undefined {
 function pick(obj: unknown, keys: string[]): Record<string, unknown> {
   const src = (obj ?? {}) as Record<string, unknown>;
   return Object.fromEntries(keys.filter((k) => src[k] !== undefined).map((k) => [k, src[k]]));
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 }

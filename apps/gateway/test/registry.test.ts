@@ -19,14 +19,45 @@ function factory(type: string, port = 1883): AdapterFactory {
 }
 
 describe('AdapterRegistry', () => {
-  it('registers, finds and lists factories by section path, in registration order', () => {
+  it('registers, finds and lists factories by section path, in registration order', async () => {
     const tcp = factory('listeners.tcp');
     const coap = factory('gateway.coap', 5683);
     const registry = new AdapterRegistry().register(tcp).register(coap);
-    expect(registry.get('listeners.tcp')).toBe(tcp);
-    expect(registry.get('gateway.coap')).toBe(coap);
+    expect(await registry.get('listeners.tcp')!.load()).toBe(tcp);
+    expect(await registry.get('gateway.coap')!.load()).toBe(coap);
     expect(registry.get('gateway.ocpp')).toBeUndefined();
-    expect(registry.list()).toEqual([tcp, coap]);
+    expect(registry.list().map((e) => [e.type, e.lazy])).toEqual([
+      ['listeners.tcp', false],
+      ['gateway.coap', false],
+    ]);
+  });
+
+  it('loads a lazily registered factory once, on demand, and checks it matches its descriptor', async () => {
+    const ocpp = factory('gateway.ocpp', 33033);
+    let loads = 0;
+    const { create: _create, ...descriptor } = ocpp;
+    const registry = new AdapterRegistry().registerLazy(descriptor, async () => {
+      loads++;
+      return ocpp;
+    });
+    expect(loads).toBe(0);
+    expect(buildGatewaySchema(registry.schemaSections())).toBeDefined();
+    const entry = registry.get('gateway.ocpp')!;
+    expect(entry.lazy).toBe(true);
+    expect(await entry.load()).toBe(ocpp);
+    expect(await entry.load()).toBe(ocpp);
+    expect(loads).toBe(1);
+    const other = factory('gateway.ocpp');
+    const wrong = new AdapterRegistry().registerLazy(descriptor, async () => other);
+    await expect(wrong.get('gateway.ocpp')!.load()).rejects.toThrow('does not match its descriptor');
+  });
+
+  it('registers the QUIC, WebTransport and OCPP adapters to load on demand, their sections in the schema', () => {
+    const sections = gatewaySections();
+    expect(sections.get('listeners.quic')?.lazy).toBe(true);
+    expect(sections.get('gateway.ocpp')?.lazy).toBe(true);
+    expect(sections.get('listeners.tcp')?.lazy).toBe(false);
+    expect(Object.keys(sections.schemaSections())).toEqual(expect.arrayContaining(['listeners.quic', 'listeners.webtransport', 'gateway.ocpp']));
   });
 
   it('refuses a second factory for the same section', () => {

@@ -53,6 +53,12 @@ export interface AdapterContext {
   section(path: string): unknown;
 }
 
+/**
+ * What configuration needs of an adapter type, without its code (`AdapterFactory` minus
+ * `create`): an app can validate its config and load the adapter only when it is configured.
+ */
+export type AdapterDescriptor<S extends TSchema = TSchema> = Pick<AdapterFactory<S>, 'type' | 'configSchema' | 'sections'>;
+
 /** A protocol adapter type, registered by the app under its config section name. */
 export interface AdapterFactory<S extends TSchema = TSchema> {
   /** Config section, e.g. `listeners` for MQTT, `gateway.coap` for CoAP. */

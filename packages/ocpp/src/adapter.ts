@@ -1,6 +1,5 @@
 import {
   ListenerGroup,
-  brokerConfigSchema,
   defaultBrokerConfig,
   systemClock,
   type Adapter,
@@ -11,7 +10,7 @@ import {
   type ListenerInfo,
 } from '@junction/broker-core';
 import type { GatewayContext, OcppCounters } from './charger/context.js';
-import { ocppConfigSchema, type OcppConfig } from './config.js';
+import { ocppGatewayDescriptor, type OcppConfig, type ocppConfigSchema } from './config.js';
 import { loadSchemas } from './schemas.js';
 import { OcppTopics } from './topics.js';
 import { OcppListener, type ListenerSpec } from './transport/listener.js';
@@ -81,8 +80,6 @@ export function createGatewayContext(ctx: AdapterContext, config: OcppConfig, cl
 
 /** `gateway.ocpp`: OCPP-J 1.6 and 2.0.1 charge points over WebSocket, mapped to MQTT topics as EMQX does. */
 export const ocppGatewayFactory: AdapterFactory<typeof ocppConfigSchema> = {
-  type: 'gateway.ocpp',
-  configSchema: ocppConfigSchema,
-  sections: { mqtt: brokerConfigSchema },
+  ...ocppGatewayDescriptor,
   create: (ctx: AdapterContext, config: OcppConfig) => new OcppGateway(ctx, config),
 };

@@ -3,7 +3,7 @@
  * that an EMQX config block reads the same here. Keys marked "Junction" are not in EMQX.
  * Durations are milliseconds and sizes bytes once loaded (see the core's `Duration`/`Bytes`).
  */
-import { Bind, Bytes, Duration, RateLimit } from '@junction/broker-core';
+import { Bind, brokerConfigSchema, Bytes, Duration, RateLimit, type AdapterDescriptor } from '@junction/broker-core';
 import { Type, type Static } from '@sinclair/typebox';
 import { sslOptionsSchema as tlsSslOptionsSchema, type SslOptions as TlsSslOptions } from '@junction/tls';
 
@@ -142,6 +142,13 @@ export const ocppConfigSchema = Type.Object(
   },
   { additionalProperties: false, description: 'OCPP-J 1.6 and 2.0.1 gateway: charge points over WebSocket, the back end over MQTT.' },
 );
+
+/** `gateway.ocpp`: OCPP-J 1.6 and 2.0.1 charge points over WebSocket, mapped to MQTT topics as EMQX does. */
+export const ocppGatewayDescriptor: AdapterDescriptor<typeof ocppConfigSchema> = {
+  type: 'gateway.ocpp',
+  configSchema: ocppConfigSchema,
+  sections: { mqtt: brokerConfigSchema },
+};
 
 export type OcppConfig = Static<typeof ocppConfigSchema>;
 export type UpstreamConfig = OcppConfig['upstream'];

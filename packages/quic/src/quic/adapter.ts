@@ -1,7 +1,5 @@
 import { ListenerGroup, type Adapter, type AdapterContext, type AdapterFactory, type AdapterStats } from '@junction/broker-core';
-import { mqttOptionsSchema } from '@junction/mqtt';
-import { Type } from '@sinclair/typebox';
-import { quicListenerSchema, type QuicListenerConfig } from './config.js';
+import { quicListenersDescriptor, type QuicListenerConfig } from './config.js';
 import { QuicListener } from './listener.js';
 
 /** The named `listeners.quic` listeners, as one adapter. */
@@ -17,16 +15,9 @@ export class QuicListenerGroup extends ListenerGroup<QuicListener> implements Ad
   }
 }
 
-const quicSection = Type.Record(Type.String(), quicListenerSchema, {
-  default: {},
-  description: 'MQTT over QUIC listeners (EMQX-compatible: UDP, TLS 1.3, ALPN `mqtt`, single- and multi-stream mode), by name.',
-});
-
 /** `listeners.quic.{name}`: MQTT over QUIC (EMQX default 14567/udp). */
-export const quicListenersFactory: AdapterFactory<typeof quicSection> = {
-  type: 'listeners.quic',
-  configSchema: quicSection,
-  sections: { mqtt: mqttOptionsSchema },
+export const quicListenersFactory: AdapterFactory<typeof quicListenersDescriptor.configSchema> = {
+  ...quicListenersDescriptor,
   create: (ctx: AdapterContext, config: Record<string, QuicListenerConfig>) =>
     new QuicListenerGroup(
       Object.entries(config)

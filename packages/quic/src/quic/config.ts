@@ -4,8 +4,8 @@
  * handshake_idle_timeout, keep_alive_interval, peer_bidi_stream_count, max_conn_rate,
  * messages_rate, bytes_rate, ssl_options: {...}}`.
  */
-import { Bind, Duration } from '@junction/broker-core';
-import { listenerLimits } from '@junction/mqtt';
+import { Bind, Duration, type AdapterDescriptor } from '@junction/broker-core';
+import { listenerLimits, mqttOptionsSchema } from '@junction/mqtt';
 import { sslOptionsSchema, type SslOptions } from '@junction/tls';
 import { Type, type Static } from '@sinclair/typebox';
 
@@ -49,3 +49,15 @@ export const quicListenerSchema = Type.Object(
   { additionalProperties: false },
 );
 export type QuicListenerConfig = Static<typeof quicListenerSchema>;
+
+const quicListenersSchema = Type.Record(Type.String(), quicListenerSchema, {
+  default: {},
+  description: 'MQTT over QUIC listeners (EMQX-compatible: UDP, TLS 1.3, ALPN `mqtt`, single- and multi-stream mode), by name.',
+});
+
+/** `listeners.quic.{name}`: MQTT over QUIC (EMQX default 14567/udp). */
+export const quicListenersDescriptor: AdapterDescriptor<typeof quicListenersSchema> = {
+  type: 'listeners.quic',
+  configSchema: quicListenersSchema,
+  sections: { mqtt: mqttOptionsSchema },
+};

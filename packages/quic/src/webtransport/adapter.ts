@@ -1,7 +1,5 @@
 import type { Adapter, AdapterContext, AdapterFactory, AdapterStats, ListenerInfo } from '@junction/broker-core';
-import { mqttOptionsSchema } from '@junction/mqtt';
-import { Type } from '@sinclair/typebox';
-import { webtransportListenerSchema, type WebTransportListenerConfig } from './config.js';
+import { webtransportListenersDescriptor, type WebTransportListenerConfig } from './config.js';
 import { WebTransportListener } from './listener.js';
 
 /**
@@ -47,16 +45,9 @@ export class WebTransportListenerGroup implements Adapter {
   }
 }
 
-const section = Type.Record(Type.String(), webtransportListenerSchema, {
-  default: {},
-  description: 'MQTT over WebTransport listeners (HTTP/3 on UDP, optionally HTTP/2 on TCP), by name. Each bidirectional stream of a session carries one MQTT connection.',
-});
-
 /** `listeners.webtransport.{name}`: MQTT over WebTransport (default UDP 14568, path /mqtt). */
-export const webtransportListenersFactory: AdapterFactory<typeof section> = {
-  type: 'listeners.webtransport',
-  configSchema: section,
-  sections: { mqtt: mqttOptionsSchema },
+export const webtransportListenersFactory: AdapterFactory<typeof webtransportListenersDescriptor.configSchema> = {
+  ...webtransportListenersDescriptor,
   create: (ctx: AdapterContext, config: Record<string, WebTransportListenerConfig>) =>
     new WebTransportListenerGroup(
       Object.entries(config)

@@ -3,8 +3,8 @@
  * listener serves WebTransport over HTTP/3 on a UDP port and, optionally, WebTransport over
  * HTTP/2 on a TCP port for clients whose UDP is blocked; both on the same path.
  */
-import { Bind, Duration } from '@junction/broker-core';
-import { listenerLimits } from '@junction/mqtt';
+import { Bind, Duration, type AdapterDescriptor } from '@junction/broker-core';
+import { listenerLimits, mqttOptionsSchema } from '@junction/mqtt';
 import { sslOptionsSchema } from '@junction/tls';
 import { Type, type Static } from '@sinclair/typebox';
 
@@ -77,4 +77,16 @@ export const defaultWebTransportListenerConfig: WebTransportListenerConfig = {
   max_sessions: 100_000,
   max_streams: 100,
   mountpoint: '',
+};
+
+const webtransportListenersSchema = Type.Record(Type.String(), webtransportListenerSchema, {
+  default: {},
+  description: 'MQTT over WebTransport listeners (HTTP/3 on UDP, optionally HTTP/2 on TCP), by name. Each bidirectional stream of a session carries one MQTT connection.',
+});
+
+/** `listeners.webtransport.{name}`: MQTT over WebTransport (default UDP 14568, path /mqtt). */
+export const webtransportListenersDescriptor: AdapterDescriptor<typeof webtransportListenersSchema> = {
+  type: 'listeners.webtransport',
+  configSchema: webtransportListenersSchema,
+  sections: { mqtt: mqttOptionsSchema },
 };
