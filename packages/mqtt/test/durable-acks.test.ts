@@ -98,4 +98,34 @@ describe('AckOrder', () => {
       [2, undefined],
     ]);
   });
+
+  it('acknowledgements sharing one durability promise go together, in order, also when added after it settled', async () => {
+    const sent: [number, unknown][] = [];
+    const order = new AckOrder();
+    let commit!: () => void;
+    const group = new Promise<void>((r) => (commit = r));
+    for (let i = 1; i <= 3; i++) order.add((f) => sent.push([i, f]), group);
+    order.add((f) => sent.push([4, f]));
+    order.add((f) => sent.push([5, f]), group);
+    await flush();
+    expect(sent).toEqual([]);
+    commit();
+    await flush();
+    expect(sent.map(([n]) => n)).toEqual([1, 2, 3, 4, 5]);
+    // The same, already resolved, promise again: its acknowledgement is not left waiting.
+    order.add((f) => sent.push([6, f]), group);
+    await flush();
+    expect(sent.map(([n]) => n)).toEqual([1, 2, 3, 4, 5, 6]);
+    // A shared promise that rejects fails every acknowledgement waiting for it.
+    const reason = new Error('disk full');
+    const failing = Promise.reject(reason);
+    order.add((f) => sent.push([7, f]), failing);
+    order.add((f) => sent.push([8, f]), failing);
+    await flush();
+    expect(sent.slice(6)).toEqual([
+      [7, reason],
+      [8, reason],
+    ]);
+    expect(order.pending).toBe(0);
+  });
 });

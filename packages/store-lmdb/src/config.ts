@@ -14,9 +14,9 @@ export const durableSessionsSchema = Type.Object(
       description: 'flush: a QoS 1/2 message is acknowledged once fsync-ed (survives power loss); commit: once committed (survives a process crash, not a power loss), faster.',
     }),
     commit_interval: Duration({
-      default: '2ms',
+      default: '5ms',
       maximum: 1000,
-      description: 'Under load, the least time between two store transactions: writes arriving meanwhile join the next one (group commit; fewer, larger transactions and fsyncs). An idle store writes at once. 0: a transaction as soon as the previous one is durable.',
+      description: 'Under load, the least time between two store transactions: writes arriving meanwhile join the next one (group commit; fewer, larger transactions and fsyncs), so the acknowledgement of a QoS 1/2 message to a persistent session may wait up to this much longer. An idle store writes at once. 0: a transaction as soon as the previous one is durable.',
     }),
   },
   { additionalProperties: false, default: {}, description: 'Durable storage of sessions and retained messages (embedded LMDB).' },

@@ -60,7 +60,7 @@ export interface LmdbStoreOptions {
   /**
    * Under load, the least time (ms) between two LMDB transactions: writes arriving meanwhile join
    * the next one (group commit), so a busy store makes fewer, larger transactions and flushes.
-   * A write arriving when the store is idle goes at once. Default: 2.
+   * A write arriving when the store is idle goes at once. Default: 5.
    */
   commitInterval?: number;
   /**
@@ -212,7 +212,7 @@ export class StoreCore {
     if (!(maxBytes > 0)) throw new RangeError(`maxBytes must be a positive number, got ${String(opts.maxBytes)}`);
     const durability = opts.durability ?? 'flush';
     if (durability !== 'flush' && durability !== 'commit') throw new RangeError(`durability must be 'flush' or 'commit', got ${String(durability)}`);
-    const commitInterval = opts.commitInterval ?? 2;
+    const commitInterval = opts.commitInterval ?? 5;
     if (!(commitInterval >= 0 && commitInterval <= 1000)) throw new RangeError(`commitInterval must be 0 to 1000 ms, got ${String(opts.commitInterval)}`);
 
     prepareDirectory(dir);

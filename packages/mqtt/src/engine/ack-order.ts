@@ -3,8 +3,14 @@
  * some of them wait for the durable store: the connection goes on reading and routing later
  * messages (they join the same group commit) while their acknowledgements queue behind.
  */
+type Entry = { ready: boolean; failure?: unknown; send: (failure?: unknown) => void };
+
 export class AckOrder {
-  private readonly queue: { ready: boolean; failure?: unknown; send: (failure?: unknown) => void }[] = [];
+  private readonly queue: Entry[] = [];
+  /** The latest durability promise waited for, and the entries waiting for it (consecutive
+   * PUBLISHes of one group commit share one promise: one reaction for all of them). */
+  private lastDurable: Promise<void> | undefined;
+  private lastGroup: Entry[] = [];
 
   /**
    * Sends now when nothing waits, else after `durable` (if any) and every earlier one. When
@@ -12,21 +18,29 @@ export class AckOrder {
    */
   add(send: (failure?: unknown) => void, durable?: Promise<void>): void {
     if (durable === undefined && this.queue.length === 0) return send();
-    const entry: { ready: boolean; failure?: unknown; send: (failure?: unknown) => void } = { ready: durable === undefined, send };
+    const entry: Entry = { ready: durable === undefined, send };
     this.queue.push(entry);
-    if (durable !== undefined) {
-      durable.then(
-        () => {
-          entry.ready = true;
-          this.flush();
-        },
-        (err: unknown) => {
-          entry.ready = true;
-          entry.failure = err ?? new Error('not durable');
-          this.flush();
-        },
-      );
+    if (durable === undefined) return;
+    if (durable === this.lastDurable) {
+      this.lastGroup.push(entry);
+      return;
     }
+    const group = [entry];
+    this.lastDurable = durable;
+    this.lastGroup = group;
+    durable.then(
+      () => this.settle(group, undefined),
+      (err: unknown) => this.settle(group, err ?? new Error('not durable')),
+    );
+  }
+
+  private settle(group: Entry[], failure: unknown): void {
+    if (this.lastGroup === group) this.lastDurable = undefined;
+    for (const e of group) {
+      e.ready = true;
+      if (failure !== undefined) e.failure = failure;
+    }
+    this.flush();
   }
 
   /** Acknowledgements still waiting. */
