@@ -144,7 +144,7 @@ export class BrokerCore implements Broker, ConnectionHost {
     };
     let authenticated: void | Promise<void>;
     try {
-      authenticated = this.authenticate(info, client, 0);
+      authenticated = this.authenticate(info, client);
     } catch (err) {
       this.connackRefused(info, err);
       throw err;
@@ -219,51 +219,44 @@ export class BrokerCore implements Broker, ConnectionHost {
   }
 
   /**
-   * The `client.connect` interceptors from the `i`-th on, then the authenticators: synchronous
+   * The `client.connect` interceptors, then the authenticators: synchronous
    * (undefined) while each answers synchronously; from the first promise on, a promise. Throws,
    * or rejects, with the refusal.
    */
-  private authenticate(info: ConnectInfo, client: ClientInfo, i: number): void | Promise<void> {
-    const connect = this.hooks.chain('client.connect');
-    for (; i < connect.length; i++) {
-      const r = connect[i]!(info);
-      if (isThenable(r)) {
-        const next = i + 1;
-        return Promise.resolve(r).then((v) => {
-          this.connectVerdict(info, v);
-          return this.authenticate(info, client, next);
-        });
-      }
-      this.connectVerdict(info, r);
-    }
+  private authenticate(info: ConnectInfo, client: ClientInfo): void | Promise<void> {
+    const walked = walkHooks(this.hooks.chain('client.connect'), info, (r) => this.connectVerdict(info, r));
+    return isThenable(walked) ? walked.then(() => this.afterConnectHooks(info, client)) : this.afterConnectHooks(info, client);
+  }
+
+  /** Interceptors may have authenticated the client already; else the authenticators decide. */
+  private afterConnectHooks(info: ConnectInfo, client: ClientInfo): void | Promise<void> {
     if (info.authenticated) {
       client.isSuperuser = info.authenticated.isSuperuser;
       client.attrs = info.authenticated.attrs;
       this.authnComplete(info, 'success', info.authenticated.isSuperuser === true, false);
       return;
     }
-    return this.runAuthenticators(info, client, 0);
+    return this.runAuthenticators(info, client);
   }
 
-  private connectVerdict(info: ConnectInfo, r: AuthnResult): void {
+  /** An interceptor's answer: a denial throws; it never ends the walk. */
+  private connectVerdict(info: ConnectInfo, r: AuthnResult): false {
     if (r.result === 'deny') {
       this.metrics.counters['client.auth.failure']++;
       throw new AuthenticationError(r.reason, r.message ?? `client ${info.clientId} refused: ${r.reason}`);
     }
+    return false;
   }
 
-  /** The `client.authenticate` chain from the `i`-th on; anonymous rules when all ignore. */
-  private runAuthenticators(info: ConnectInfo, client: ClientInfo, i: number): void | Promise<void> {
-    const chain = this.hooks.chain('client.authenticate');
-    for (; i < chain.length; i++) {
-      const r = chain[i]!(info);
-      if (isThenable(r)) {
-        const next = i + 1;
-        return Promise.resolve(r).then((v) => (this.authnVerdict(info, client, v) ? undefined : this.runAuthenticators(info, client, next)));
-      }
-      if (this.authnVerdict(info, client, r)) return;
-    }
-    // No authenticator took a decision: the client is anonymous.
+  /** The `client.authenticate` chain; anonymous rules when all ignore. */
+  private runAuthenticators(info: ConnectInfo, client: ClientInfo): void | Promise<void> {
+    const walked = walkHooks(this.hooks.chain('client.authenticate'), info, (r) => this.authnVerdict(info, client, r));
+    return isThenable(walked) ? walked.then((decided) => this.anonymous(info, decided)) : this.anonymous(info, walked);
+  }
+
+  /** No authenticator took a decision: the client is anonymous. */
+  private anonymous(info: ConnectInfo, decided: boolean): void {
+    if (decided) return;
     const anon = this.config.allow_anonymous;
     if (anon === true || (anon === 'loopback' && isLoopback(peerHost(info.peer)))) {
       this.authnComplete(info, 'success', false, true);
@@ -875,6 +868,24 @@ function noop(): void {}
 
 function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Calls `hooks` from the `i`-th on with `arg`, in order, without a promise while each answers
+ * synchronously; from the first thenable answer on, goes on once it settles. `decided(answer)`
+ * true ends the walk. Returns whether an answer decided (a promise of it once one was async);
+ * throws, or rejects, with what a hook or `decided` throws.
+ */
+function walkHooks<A, R>(hooks: readonly ((arg: A) => R | PromiseLike<R>)[], arg: A, decided: (answer: R) => boolean, i = 0): boolean | Promise<boolean> {
+  for (; i < hooks.length; i++) {
+    const r = hooks[i]!(arg);
+    if (isThenable(r)) {
+      const next = i + 1;
+      return Promise.resolve(r).then((v) => decided(v) || walkHooks(hooks, arg, decided, next));
+    }
+    if (decided(r)) return true;
+  }
+  return false;
 }
 
 /** Whether one of the session's plain subscriptions matches `topic`. */
