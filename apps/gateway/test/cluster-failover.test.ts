@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readRegistryEntry } from '@junction/cluster/testing';
 import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +208,14 @@ describe('gateway cluster: kill -9 of the node holding a persistent subscriber, 
       clients.push(sub);
       sub.on('message', (_t, p) => got.push(p.toString()));
       await sub.subscribeAsync('park/#', { qos: 1 });
+      // The subscription is in the cluster's registry (the other nodes learn of the persistent
+      // session from there) before anything is published: one made just before its node dies
+      // is not known to the cluster (docs/cluster.md, "Not done yet").
+      await eventually(
+        async () => (await readRegistryEntry(nats.urls, 'mover'))?.session?.subscriptions.some((s) => s.filter === 'park/#') === true,
+        15_000,
+        'the subscription in the registry',
+      );
       const probe = await mqtt.connectAsync(url(b), { protocolVersion: 5, clientId: 'park-probe', reconnectPeriod: 0 });
       clients.push(probe);
       await eventually(
@@ -247,9 +256,13 @@ describe('gateway cluster: kill -9 of the node holding a persistent subscriber, 
         const seen = new Set(got);
         return Object.entries(acked).flatMap(([tag, ids]) => ids.map((id) => `${tag}:${id}`).filter((m) => !seen.has(m)));
       };
-      // On a timeout the assertion below names what is missing.
+      // On a timeout the assertion below names what is missing, with what the nodes logged.
       await eventually(() => missing().length === 0, 20_000, 'every acknowledged message at the subscriber').catch(() => {});
-      expect(missing()).toEqual([]);
+      const told = (gw: Running | undefined, name: string) =>
+        (gw?.lines ?? []).filter((l) => String(l.msg).startsWith('cluster_') || Number(l.level) >= 40).map((l) => `${name} ${JSON.stringify(l)}`);
+      const diagnosis = () =>
+        [`subscriber connected: ${moved.connected}, received ${got.length}, last ${got.slice(-3).join(' ')}`, ...told(b, 'B'), ...told(c, 'C'), ...told(restarted, 'A')].slice(0, 60).join('\n');
+      expect(missing(), diagnosis()).toEqual([]);
       expect(b.lines.some((l) => l.msg === 'cluster_confirm_timeout' && l.node === 'park-a')).toBe(true);
       expect(c.lines.some((l) => l.msg === 'cluster_parked_taken')).toBe(true);
     } finally {
