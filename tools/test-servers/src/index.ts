@@ -3,6 +3,7 @@
  * stopped by the test (no mocks of what can run for real), and polling helpers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 
@@ -20,14 +21,46 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on 127.0.0.1 (bound, then released) for a server the test starts in another
+ * process. Picked below the kernel's ephemeral range when it can be: a port from that range can be
+ * taken by any outgoing connection (of this suite's many clients) before the server binds it.
+ */
+export async function freePort(): Promise<number> {
+  const below = ephemeralLow() - 1;
+  for (let i = 0; i < 20 && below > 10_000; i++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    if (await canListen(port)) return port;
+  }
+  return listenOn(0);
+}
+
+let ephemeralLowCache: number | undefined;
+function ephemeralLow(): number {
+  if (ephemeralLowCache === undefined) {
+    try {
+      ephemeralLowCache = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 0;
+    } catch {
+      ephemeralLowCache = 0;
+    }
+  }
+  return ephemeralLowCache;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return listenOn(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createNetServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
+    srv.listen(port, '127.0.0.1', () => {
+      const bound = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(bound));
     });
   });
 }

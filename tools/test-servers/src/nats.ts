@@ -65,6 +65,17 @@ export interface NatsClusterOptions {
 export async function startNatsCluster(n = 3, opts: NatsClusterOptions = {}): Promise<NatsCluster> {
   const plain = opts.withoutJetStream ?? 0;
   if (!Number.isInteger(plain) || plain < 0 || plain >= n) throw new RangeError(`withoutJetStream must be an integer from 0 to ${n - 1}, got ${plain}`);
+  // A port found free can still be taken before nats-server binds it: then start over on others.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCluster(n, plain);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startCluster(n: number, plain: number): Promise<NatsCluster> {
   const withJetStream = (i: number) => i < n - plain;
   const bin = natsServerBinary();
   const root = mkdtempSync(join(tmpdir(), 'junction-nats-'));
