@@ -326,6 +326,7 @@ export class BrokerCore implements Broker, ConnectionHost {
       }
     }
     this.saveIfPersistent(s);
+    if (this.cluster?.subscribed !== undefined && results.some((r) => r.ok)) await this.clusterSubscribed(s);
     if (retainedFor.length > 0) {
       setImmediate(() => this.sendRetained(conn, retainedFor).catch((err) => this.log.error({ clientId: conn.clientId, err }, 'retained_delivery_failed')));
     }
@@ -342,6 +343,15 @@ export class BrokerCore implements Broker, ConnectionHost {
         // [MQTT-3.3.1-9] retained messages sent for a new subscription keep RETAIN set.
         this.outbox.offer(conn.session, msg, qos, true, sub.subscriptionId ? [sub.subscriptionId] : undefined);
       }
+    }
+  }
+
+  /** Wait until the cluster knows of `s`'s new subscriptions (see `ClusterLink.subscribed`). */
+  private async clusterSubscribed(s: Session): Promise<void> {
+    try {
+      await this.cluster!.subscribed!(s.client.clientId, s.expiryInterval > 0);
+    } catch (err) {
+      this.log.warn({ err, clientId: s.client.clientId }, 'cluster_subscribe_sync_failed');
     }
   }
 

@@ -32,6 +32,15 @@ export interface ClusterLink {
   /** The last local subscriber of `filter` (or the last member of `group` on it) is gone. */
   interestRemoved(filter: string, group: string | undefined): void;
   /**
+   * Called before the SUBACK of a SUBSCRIBE that added subscriptions: resolves once the cluster
+   * knows of them, so that a message published anywhere after the SUBACK reaches them (the
+   * node's new interest is at its messaging server) and, for a `persistent` session, a node
+   * that takes the session over after this one died resumes them (the registry's copy of the
+   * session holds them); undefined when nothing is pending. A rejection is logged and the SUBACK
+   * goes out: the subscriptions are in force on this node. Optional.
+   */
+  subscribed?(clientId: string, persistent: boolean): Promise<void> | undefined;
+  /**
    * A message accepted on this node (after the `message.publish` hooks and authorization), once.
    * `$SYS/` topics stay on their node and are not passed. Returns the number of remote matches
    * to report in `PublishOutcome.matched` (a link that cannot know returns 1).

@@ -152,6 +152,13 @@ export class ClusterNode implements ClusterLink {
     this.routing.interestRemoved(filter, group);
   }
 
+  subscribed(clientId: string, persistent: boolean): Promise<void> | undefined {
+    const routed = this.routing.synced();
+    if (!persistent) return routed;
+    const recorded = this.sessions.recorded(clientId);
+    return routed === undefined ? recorded : Promise.all([routed, recorded]).then(() => undefined);
+  }
+
   forward(msg: Message): number {
     return this.routing.forward(msg);
   }

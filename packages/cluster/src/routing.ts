@@ -37,6 +37,10 @@ export class ClusterRouting {
   private readonly nodeName: string;
   /** What the last `forward` waits for (see `forwardedDurable`). */
   private lastConfirm: Promise<void> | undefined;
+  /** Connections with subscriptions sent since their last flush (see `synced`). */
+  private readonly unflushed = new Set<NatsConnection>();
+  /** The flush in progress, which every subscription sent before it waits for. */
+  private flushing: Promise<void> | undefined;
   private closed = false;
 
   constructor(
@@ -79,6 +83,7 @@ export class ClusterRouting {
         const sub = this.data.subscribe(subject, { callback: (err, m) => this.onRemote(err, m) });
         this.plain.set(subject, { sub, refs: 1 });
         this.stats.subjects++;
+        this.unflushed.add(this.data);
       }
       return;
     }
@@ -90,6 +95,24 @@ export class ClusterRouting {
     const subs = subjects.map((subject) => this.control.subscribe(subject, { queue, callback: (err, m) => this.onShared(err, m, filter, group) }));
     this.queues.set(key, subs);
     this.stats.queueSubscriptions += subs.length;
+    this.unflushed.add(this.control);
+  }
+
+  /**
+   * Resolves once every subscription sent so far is at this node's NATS server (a flush: its
+   * PONG follows our SUB); undefined when none waits for that.
+   */
+  synced(): Promise<void> | undefined {
+    if (this.unflushed.size === 0 || this.closed) return this.flushing;
+    const conns = [...this.unflushed];
+    this.unflushed.clear();
+    const p = Promise.all(conns.map((nc) => nc.flush())).then(() => undefined);
+    const done = () => {
+      if (this.flushing === p) this.flushing = undefined;
+    };
+    p.then(done, done);
+    this.flushing = p;
+    return p;
   }
 
   interestRemoved(filter: string, group: string | undefined): void {

@@ -31,6 +31,8 @@ export class ClusterSessions {
   /** Wills of this node's connected clients, mirrored into their registry entries. */
   private readonly liveWills = new Map<string, RegistryWill>();
   private readonly pendingRecords = new Set<string>();
+  /** Callers of `recorded`, per client id, for the next write of its record. */
+  private readonly recordWaiters = new Map<string, (() => void)[]>();
   private recordFlush: NodeJS.Immediate | undefined;
   private readonly unhooks: (() => void)[] = [];
   private readonly restored: RestoredSessions;
@@ -311,23 +313,51 @@ export class ClusterSessions {
     });
   }
 
+  /**
+   * Resolves once the registry's copy of `clientId`'s session is as it is now (or cannot be: the
+   * write failed, which is logged, or another node owns the entry).
+   */
+  recorded(clientId: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.scheduleRecord(clientId);
+    return new Promise((resolve) => this.waitForRecord(clientId, [resolve]));
+  }
+
+  private waitForRecord(clientId: string, waiters: (() => void)[]): void {
+    const list = this.recordWaiters.get(clientId);
+    if (list) list.push(...waiters);
+    else this.recordWaiters.set(clientId, waiters);
+  }
+
   private flushRecords(): void {
     const ids = [...this.pendingRecords];
     this.pendingRecords.clear();
-    for (const id of ids) void this.tasks.track(this.writeRecord(id));
+    for (const id of ids) {
+      const waiters = this.recordWaiters.get(id);
+      this.recordWaiters.delete(id);
+      void this.tasks.track(this.writeRecord(id, waiters));
+    }
   }
 
-  private async writeRecord(clientId: string): Promise<void> {
-    const snap = this.broker?.sessionRecord(clientId);
-    const will = this.liveWills.get(clientId);
-    if (!snap && !will) return;
+  private async writeRecord(clientId: string, waiters: (() => void)[] | undefined): Promise<void> {
+    let again = false;
     try {
+      const snap = this.broker?.sessionRecord(clientId);
+      const will = this.liveWills.get(clientId);
+      if (!snap && !will) return;
       const { entry, revision } = await this.registry.read(clientId);
       if (entry?.node !== this.nodeName) return;
       await this.registry.write(clientId, { node: this.nodeName, ...(snap && { session: snap.session }), ...(will && { will }), ...(entry.held && { held: entry.held }) }, revision);
     } catch (err) {
-      if (err instanceof RegistryConflictError) this.scheduleRecord(clientId);
+      if (err instanceof RegistryConflictError) again = !this.closed;
       else this.log.warn({ err, clientId }, 'cluster_registry_write_failed');
+    } finally {
+      if (!again) for (const w of waiters ?? []) w();
+    }
+    if (again) {
+      // Changed meanwhile (a will, a claim's hold): write the record again on the new revision.
+      if (waiters) this.waitForRecord(clientId, waiters);
+      this.scheduleRecord(clientId);
     }
   }
 
@@ -342,5 +372,8 @@ export class ClusterSessions {
     this.restored.stop();
     this.closed = true;
     for (const u of this.unhooks.splice(0)) u();
+    // Nothing more is written: nobody waits for it.
+    for (const waiters of this.recordWaiters.values()) for (const w of waiters) w();
+    this.recordWaiters.clear();
   }
 }

@@ -1,0 +1,61 @@
+import { startNatsCluster, type NatsCluster } from '@junction/test-servers';
+import { connect, type KV, type NatsConnection } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClientRegistry } from '../src/registry.js';
+import { client, endClients, startNode, type TestNode } from './helpers.js';
+
+/**
+ * A SUBACK from a clustered node means the cluster knows of the subscription: the node's NATS
+ * interest is at its server (a message published on another node right after the SUBACK
+ * arrives), and for a persistent session the registry's copy holds it (a node taking the
+ * session over after this one died resumes it).
+ */
+let nats: NatsCluster;
+let nc: NatsConnection;
+let registry: ClientRegistry;
+let A: TestNode, B: TestNode;
+
+beforeAll(async () => {
+  nats = await startNatsCluster(1);
+  const cluster = { kv_replicas: 1 };
+  [A, B] = await Promise.all([startNode('node-a', nats.urls, { cluster }), startNode('node-b', nats.urls, { cluster })]);
+  nc = await connect({ servers: nats.urls });
+  registry = new ClientRegistry((await nc.jetstream().views.kv('junction_clients', { bindOnly: true })) as KV);
+}, 60_000);
+
+afterEach(endClients);
+
+afterAll(async () => {
+  await Promise.allSettled([A, B].map((n) => n?.stop()));
+  await nc?.close();
+  await nats?.stop();
+});
+
+describe('SUBACK on a clustered node', () => {
+  it('comes once the registry holds the persistent session with the new subscription', async () => {
+    const sub = await client(A.url, { clientId: 'sync-persistent', clean: false, properties: { sessionExpiryInterval: 600 } });
+    for (let i = 1; i <= 5; i++) {
+      await sub.subscribeAsync(`sync/p${i}`, { qos: 1 });
+      // Read right after the SUBACK: the record must already be there.
+      const { entry } = await registry.read('sync-persistent');
+      expect(entry?.node).toBe('node-a');
+      expect(entry?.session?.subscriptions.map((s) => s.filter)).toContain(`sync/p${i}`);
+    }
+  });
+
+  it('comes once another node routes to the new subscription', async () => {
+    const pub = await client(B.url, { clientId: 'sync-pub' });
+    const sub = await client(A.url, { clientId: 'sync-sub' });
+    const got: string[] = [];
+    sub.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    for (let i = 1; i <= 20; i++) {
+      await sub.subscribeAsync(`sync/n${i}`, { qos: 1 });
+      // Published at once on the other node, with no probing first.
+      await pub.publishAsync(`sync/n${i}`, `m${i}`, { qos: 1 });
+    }
+    const want = Array.from({ length: 20 }, (_, i) => `sync/n${i + 1} m${i + 1}`);
+    const end = Date.now() + 3000;
+    while (got.length < want.length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual(want);
+  });
+});
