@@ -5,7 +5,9 @@ import type { MqttOptions } from '../config.js';
 import { disconnectCodeFor, RC } from '../reason-codes.js';
 import { ClientLimiter, type ClientLimits } from './client-limiter.js';
 import { encodeDelivery } from './encode-delivery.js';
-import { createParser } from './lean-parser.js';
+import { encodePlainAck } from './publish-encoder.js';
+import { createParser, type ConnectionParser } from './lean-parser.js';
+import { leanPacket } from './lean-packets.js';
 import { leanBare, leanConnect, leanConnectSize } from './lean-connect.js';
 import { validatePacket } from './validate-packet.js';
 import { handlers } from './handlers/index.js';
@@ -65,7 +67,7 @@ export class MqttConnection implements DeliverySink {
   authMethod: string | undefined;
   private authWaiter: ((p: IAuthPacket) => void) | undefined;
   /** Made for the first bytes {@link leanConnect} does not take (often never, for an idle client). */
-  private parser: mqtt.Parser | undefined;
+  private parser: ConnectionParser | undefined;
   /** Bytes arrived: from then on only the parser may read a CONNECT. */
   private seen = false;
   /** A CONNECT read without the parser: the parser's settings once it is made (as mqtt-packet's own). */
@@ -103,6 +105,19 @@ export class MqttConnection implements DeliverySink {
   // ------------------------------------------------------------------ inbound
 
   private onData(chunk: Buffer): void {
+    if (reading) return this.read(chunk);
+    // Packets written while this chunk is handled go out when it is: one socket write each.
+    reading = true;
+    try {
+      this.read(chunk);
+    } finally {
+      reading = false;
+      for (let i = 0; i < corkedByRead.length; i++) uncork(corkedByRead[i]!);
+      corkedByRead.length = 0;
+    }
+  }
+
+  private read(chunk: Buffer): void {
     if (this.closed) return;
     const c = this.ctx.metrics.counters;
     const bytes = chunk.length;
@@ -127,6 +142,18 @@ export class MqttConnection implements DeliverySink {
         this.onPacket(p);
       }
     }
+    if (rest !== undefined && this.version !== 0 && (this.parser === undefined || this.parser.idle())) {
+      // Between packets: the publish path's packets are read without the parser.
+      let pos = 0;
+      const n = rest.length;
+      while (pos < n && !this.closed) {
+        const p = leanPacket(rest, pos, this.version);
+        if (p === undefined) break;
+        pos += packetSize(p.length!);
+        this.onPacket(p);
+      }
+      if (pos > 0) rest = pos < n && !this.closed ? rest.subarray(pos) : undefined;
+    }
     if (rest !== undefined) {
       const parser = this.parser ?? this.createParser();
       parser.parse(rest);
@@ -139,7 +166,7 @@ export class MqttConnection implements DeliverySink {
     if (this.limiter !== undefined && !this.closed) this.throttle(this.limiter, bytes);
   }
 
-  private createParser(): mqtt.Parser {
+  private createParser(): ConnectionParser {
     const parser = createParser();
     // mqtt-packet parses what follows a CONNECT with that CONNECT as its settings.
     if (this.leanConnect !== undefined) (parser as unknown as { settings: unknown }).settings = this.leanConnect;
@@ -281,6 +308,9 @@ export class MqttConnection implements DeliverySink {
   /** Encode and write one packet; false when the socket buffer is full. `now`: see {@link write}. */
   send(packet: Packet, version: number = this.version || 4, now = false): boolean {
     if (this.closed) return true;
+    // The acknowledgements of the publish path, written without mqtt-packet.
+    const ack = encodePlainAck(packet, version);
+    if (ack !== undefined) return this.write(ack, now);
     if (this.genOpts.protocolVersion !== version) this.genOpts = { protocolVersion: version };
     let buf = mqtt.generate(packet, this.genOpts);
     const props = (packet as { properties?: { reasonString?: string; userProperties?: unknown } }).properties;
@@ -303,10 +333,12 @@ export class MqttConnection implements DeliverySink {
     c['bytes.sent'] += buf.length;
     c['packets.sent']++;
     if (!this.corked && !now) {
-      // Batch every packet written in this tick into one socket write.
+      // Batch every packet written while one chunk read is handled, or else in this tick, into
+      // one socket write.
       this.corked = true;
       this.stream.cork();
-      process.nextTick(uncork, this);
+      if (reading) corkedByRead.push(this);
+      else process.nextTick(uncork, this);
     }
     return this.stream.write(buf);
   }
@@ -447,6 +479,10 @@ const GEN_V4 = { protocolVersion: 4 } as const;
 function idleTimeout(c: MqttConnection): void {
   if (!c.handle) c.destroy('idle_timeout');
 }
+
+/** A chunk read is being handled (see `onData`); connections corked meanwhile. */
+let reading = false;
+const corkedByRead: MqttConnection[] = [];
 
 function uncork(c: MqttConnection): void {
   (c as unknown as { corked: boolean }).corked = false;

@@ -28,9 +28,17 @@ class LeanParser extends ParserBase {
     this._list = new ByteList();
     this._stateCounter = 0;
   }
+
+  /** Between packets: no bytes of a packet begun are buffered. */
+  idle(): boolean {
+    return this._stateCounter === 0 && (this._list as ByteList).length === 0;
+  }
 }
 
+/** mqtt-packet's parser, telling whether it is between packets. */
+export type ConnectionParser = mqtt.Parser & { idle(): boolean };
+
 /** A new packet parser for one connection. */
-export function createParser(): mqtt.Parser {
-  return new LeanParser().parser();
+export function createParser(): ConnectionParser {
+  return new LeanParser().parser() as unknown as ConnectionParser;
 }

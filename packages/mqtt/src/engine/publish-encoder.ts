@@ -49,3 +49,32 @@ export function encodePlainPublish(
   payload.copy(buf, o);
   return buf;
 }
+
+const ACK_FIRST_BYTE: Record<string, number> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
+
+/**
+ * PUBACK, PUBREC, PUBREL or PUBCOMP without properties, with reason code 0 or 0x10 (No matching
+ * subscribers) or none: the bytes mqtt-packet's `generate` produces (MQTT 5: reason code 0 is
+ * left out; another one is followed by an empty property block). Undefined for anything else:
+ * the caller then uses mqtt-packet.
+ */
+export function encodePlainAck(packet: { cmd: string; messageId?: number; reasonCode?: number; properties?: object }, version: number): Buffer | undefined {
+  const first = ACK_FIRST_BYTE[packet.cmd];
+  const id = packet.messageId;
+  if (first === undefined || packet.properties !== undefined || typeof id !== 'number' || !(id >= 0 && id <= 0xffff) || id % 1 !== 0) return undefined;
+  const rc = packet.reasonCode;
+  if (version !== 5 || rc === 0) return fill(Buffer.allocUnsafe(4), first, 2, id);
+  if (rc !== undefined && rc !== 0x10) return undefined;
+  const buf = fill(Buffer.allocUnsafe(6), first, 4, id);
+  buf[4] = rc ?? 0;
+  buf[5] = 0; // Property Length 0
+  return buf;
+}
+
+function fill(buf: Buffer, first: number, remaining: number, id: number): Buffer {
+  buf[0] = first;
+  buf[1] = remaining;
+  buf[2] = id >> 8;
+  buf[3] = id & 0xff;
+  return buf;
+}
