@@ -39,6 +39,28 @@ describe('workers of one host as one broker (LocalHub + LocalLink)', () => {
     expect(A.link.stats.received).toBe(receivedByA);
   });
 
+  it('answers a SUBSCRIBE once the hub routes by it: a message published on another worker right after the SUBACK arrives', async () => {
+    // The link waits for the hub's answer to the filter it sent, and only then.
+    A.link.interestAdded('direct/x', undefined);
+    const waiting = A.link.subscribed();
+    expect(waiting).toBeInstanceOf(Promise);
+    await waiting;
+    expect(A.link.subscribed()).toBeUndefined();
+    A.link.interestRemoved('direct/x', undefined);
+
+    const pub = await client(B.url, { clientId: 'sync-pub' });
+    const sub = await client(A.url, { clientId: 'sync-sub' });
+    const got: string[] = [];
+    sub.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+    for (let i = 1; i <= 20; i++) {
+      await sub.subscribeAsync(`sync/n${i}`, { qos: 1 });
+      await pub.publishAsync(`sync/n${i}`, `m${i}`, { qos: 1 });
+    }
+    const want = Array.from({ length: 20 }, (_, i) => `sync/n${i + 1} m${i + 1}`);
+    await eventually(() => got.length >= want.length, 3000, 'every message');
+    expect(got).toEqual(want);
+  });
+
   it('gives each message of a shared subscription to one member across the workers', async () => {
     const members = [await client(A.url, { clientId: 'sh-a' }), await client(B.url, { clientId: 'sh-b1' }), await client(B.url, { clientId: 'sh-b2' }), await client(C.url, { clientId: 'sh-c' })];
     for (const m of members) await m.subscribeAsync('$share/g/jobs/#', { qos: 1 });

@@ -163,8 +163,10 @@ export class LocalHub {
       case 'hello':
         return this.welcome(w);
       case 'sub':
+        this.interest(w, true, m.f, m.g);
+        return w.port.send({ k: 'subbed', id: m.id });
       case 'unsub':
-        return this.interest(w, m.k === 'sub', m.f, m.g);
+        return this.interest(w, false, m.f, m.g);
       case 'fwd':
         return this.route(w, m.topics, m.data);
       case 'ret':

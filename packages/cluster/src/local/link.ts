@@ -48,6 +48,11 @@ export class LocalLink implements ClusterLink {
   private seq = 0;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(s: SessionSnapshot | undefined): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+  /** The last `sub` sent, and the last the hub answered (answers come in order). */
+  private lastSub = 0;
+  private lastSubbed = 0;
+  /** Callers of `subscribed`, each waiting for the answer to a `sub` id. */
+  private subWaiters: { id: number; resolve(): void; reject(e: Error): void; timer: NodeJS.Timeout }[] = [];
   /** Clients whose will the hub holds. */
   private readonly willsAtHub = new Set<string>();
   private welcome: ((data: Uint8Array) => void) | undefined;
@@ -107,7 +112,21 @@ export class LocalLink implements ClusterLink {
 
   interestAdded(filter: string, group: string | undefined): void {
     if (this.closed || isSysFilter(filter)) return;
-    this.port.send(group === undefined ? { k: 'sub', f: filter } : { k: 'sub', f: filter, g: group });
+    const id = ++this.lastSub;
+    this.port.send(group === undefined ? { k: 'sub', f: filter, id } : { k: 'sub', f: filter, g: group, id });
+  }
+
+  /** Resolves once the hub routes by every filter sent so far (see `ClusterLink.subscribed`). */
+  subscribed(): Promise<void> | undefined {
+    if (this.closed || this.lastSubbed >= this.lastSub) return undefined;
+    const id = this.lastSub;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.subWaiters = this.subWaiters.filter((w) => w.timer !== timer);
+        reject(new JunctionError('server_unavailable', 'no answer from the primary process to a subscription'));
+      }, this.requestTimeout);
+      this.subWaiters.push({ id, resolve, reject, timer });
+    });
   }
 
   interestRemoved(filter: string, group: string | undefined): void {
@@ -194,6 +213,17 @@ export class LocalLink implements ClusterLink {
         else p.resolve(m.snap ? snapshotFromWire(m.snap) : undefined);
         return;
       }
+      case 'subbed': {
+        this.lastSubbed = m.id;
+        const due = this.subWaiters.filter((w) => w.id <= m.id);
+        if (due.length === 0) return;
+        this.subWaiters = this.subWaiters.filter((w) => w.id > m.id);
+        for (const w of due) {
+          clearTimeout(w.timer);
+          w.resolve();
+        }
+        return;
+      }
       case 'handover': {
         const snap = broker?.handOver(m.cid, m.resume);
         this.stats.handedOver++;
@@ -242,6 +272,11 @@ export class LocalLink implements ClusterLink {
       p.reject(new JunctionError('server_unavailable', 'the worker is stopping'));
     }
     this.pending.clear();
+    // The subscriptions hold on this worker; nothing else will answer.
+    for (const w of this.subWaiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
     await this.retained.close();
   }
 }

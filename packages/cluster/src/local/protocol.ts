@@ -12,8 +12,11 @@ import type { WireSnapshot } from '../snapshot-wire.js';
 export type ToHub =
   /** A worker starts: the hub answers `welcome` with every retained message. */
   | { k: 'hello' }
-  /** The worker's filter union gained / lost a filter (`g`: a shared group on it). */
-  | { k: 'sub'; f: string; g?: string }
+  /**
+   * The worker's filter union gained / lost a filter (`g`: a shared group on it); a `sub` is
+   * answered by `subbed` with its `id` once the hub routes by it.
+   */
+  | { k: 'sub'; f: string; g?: string; id: number }
   | { k: 'unsub'; f: string; g?: string }
   /** Local publishes, once each: `topics[i]` is the topic of the i-th frame of `data`. */
   | { k: 'fwd'; topics: string[]; data: Uint8Array }
@@ -42,11 +45,13 @@ export type ToWorker =
   /** Another worker claimed `cid`: disconnect it here (0x8E) and answer `handedOver`. */
   | { k: 'handover'; id: number; cid: string; resume: boolean }
   | { k: 'claimed'; id: number; snap?: WireSnapshot; error?: string }
+  /** The hub routes by the `sub` with this `id` (and every earlier one). */
+  | { k: 'subbed'; id: number }
   /** Wills of the clients of a worker that died: publish them here (frames). */
   | { k: 'wills'; data: Uint8Array };
 
 const TO_HUB = new Set(['hello', 'sub', 'unsub', 'fwd', 'ret', 'retDel', 'claim', 'release', 'will', 'willDel', 'handedOver']);
-const TO_WORKER = new Set(['welcome', 'dlv', 'shr', 'ret', 'retDel', 'handover', 'claimed', 'wills']);
+const TO_WORKER = new Set(['welcome', 'dlv', 'shr', 'ret', 'retDel', 'handover', 'claimed', 'subbed', 'wills']);
 
 function kindOf(m: unknown): string | undefined {
   if (typeof m !== 'object' || m === null) return undefined;
