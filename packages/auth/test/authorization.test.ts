@@ -194,6 +194,25 @@ describe('authorization chain internals', () => {
     expect(ex.calls()).toBe(2);
   });
 
+  it('caches a verdict per action, QoS and retain flag of a topic, counting each against max_size', () => {
+    const t = make({ cache: { max_size: 3, ttl: '1m' } }, () => 'allow');
+    const c = client('s');
+    const at = (action: 'publish' | 'subscribe', qos: 0 | 1 | 2, retain: boolean): AuthzRequest => ({ client: c, action, topic: 't', qos, retain });
+    for (const r of [at('publish', 0, false), at('publish', 1, false), at('publish', 0, true)]) t.a.intercept(r);
+    expect(t.calls()).toBe(3);
+    for (const r of [at('publish', 0, false), at('publish', 1, false), at('publish', 0, true)]) t.a.intercept(r);
+    expect(t.calls()).toBe(3);
+    // A fourth entry of the same topic passes max_size: the topic (its three) goes as the oldest.
+    t.a.intercept(at('subscribe', 1, false));
+    expect(t.calls()).toBe(4);
+    t.a.intercept(at('publish', 1, false));
+    expect(t.calls()).toBe(5);
+    const q = make({ cache: { max_size: 10 } }, () => 'deny');
+    const by = (qos: 0 | 1 | 2) => q.a.intercept({ client: c, action: 'publish', topic: 'x', qos, retain: false });
+    expect([by(0), by(1), by(0), by(1)]).toEqual(['deny', 'deny', 'deny', 'deny']);
+    expect(q.calls()).toBe(2);
+  });
+
   it('waits for asynchronous sources, applies no_match, and a throwing source counts as no match', async () => {
     const t = make({ no_match: 'deny', cache: { enable: false } }, () => Promise.resolve('nomatch'));
     const r = t.a.intercept(req(client('y'), 'a'));

@@ -41,6 +41,32 @@ describe('SubscriptionIndex', () => {
     );
   });
 
+  it('answers repeated matches (its match cache) as a fresh index would, across random adds and removes', () => {
+    const op = fc.record({ add: fc.boolean(), filter: filterArb, who: fc.constantFrom('s1', 's2', 's3'), group: fc.constantFrom(undefined, 'g', 'h') });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), fc.uniqueArray(topicArb, { minLength: 1, maxLength: 6 }), (ops, topics) => {
+        const index = new SubscriptionIndex<string>();
+        const model = new Map<string, { filter: string; who: string; group?: string }>();
+        for (const o of ops) {
+          const key = `${o.filter}\u0000${o.who}\u0000${o.group ?? ''}`;
+          if (o.add) {
+            index.add(o.filter, o.who, { qos: 0 }, o.group);
+            model.set(key, o);
+          } else {
+            expect(index.remove(o.filter, o.who, o.group)).toBe(model.delete(key));
+          }
+          // Every topic matched after every change: stale cached matches would show here.
+          for (const topic of topics) {
+            const fresh = new SubscriptionIndex<string>();
+            for (const m of model.values()) fresh.add(m.filter, m.who, { qos: 0 }, m.group);
+            expect(collect(index, topic)).toEqual(collect(fresh, topic));
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('keeps shared groups per filter and drops empty groups', () => {
     const index = new SubscriptionIndex<string>();
     index.add('t/+', 'a', { qos: 0 }, 'g');

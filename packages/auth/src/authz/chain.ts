@@ -18,6 +18,18 @@ interface CacheEntry {
   expiresAt: number;
 }
 
+/** One connection's cached verdicts: per topic, one slot per action, QoS and retain flag. */
+class VerdictCache {
+  readonly byTopic = new Map<string, (CacheEntry | undefined)[]>();
+  /** Entries in all slots. */
+  size = 0;
+}
+
+/** The slot of a request's verdict in its topic's array (see `VerdictCache`). */
+function slotOf(req: AuthzRequest): number {
+  return req.action === 'publish' ? req.qos * 2 + (req.retain ? 1 : 0) : 6 + req.qos;
+}
+
 export interface AuthorizerOptions {
   config: AuthorizationConfig;
   /** The client ACL source first, then the configured ones. */
@@ -31,7 +43,7 @@ export interface AuthorizerOptions {
 }
 
 export class Authorizer {
-  private readonly cache = new Map<ClientInfo, Map<string, CacheEntry>>();
+  private readonly cache = new Map<ClientInfo, VerdictCache>();
   private readonly subjects = new WeakMap<ClientInfo, RuleSubject>();
   private readonly excludes: string[][];
 
@@ -41,18 +53,17 @@ export class Authorizer {
 
   /** The interceptor. Synchronous unless a source is. */
   readonly intercept = (req: AuthzRequest): AuthzResult | Promise<AuthzResult> => {
-    let key: string | undefined;
-    if (this.opts.config.cache.enable) {
-      key = `${req.action}\u0000${req.qos}\u0000${req.retain ? 1 : 0}\u0000${req.topic}`;
-      const hit = this.cache.get(req.client)?.get(key);
-      if (hit && hit.expiresAt > this.opts.now()) {
+    let cache = this.opts.config.cache.enable;
+    if (cache) {
+      const hit = this.cache.get(req.client)?.byTopic.get(req.topic)?.[slotOf(req)];
+      if (hit !== undefined && hit.expiresAt > this.opts.now()) {
         req.source = 'cache';
         return this.finish(req, hit.verdict, true);
       }
     }
     const topic = req.action === 'subscribe' ? realTopic(req.topic) : req.topic;
     const w = words(topic);
-    if (key !== undefined && this.excludes.length > 0 && this.excludes.some((f) => matchWords(w, f))) key = undefined;
+    if (cache && this.excludes.length > 0 && this.excludes.some((f) => matchWords(w, f))) cache = false;
     const ctx: AuthzContext = {
       client: req.client,
       subject: this.subject(req.client),
@@ -64,14 +75,14 @@ export class Authorizer {
     const sources = this.opts.sources;
     for (let i = 0; i < sources.length; i++) {
       const r = this.ask(sources[i]!, ctx);
-      if (r instanceof Promise) return this.continueAsync(r, i, ctx, req, key);
+      if (r instanceof Promise) return this.continueAsync(r, i, ctx, req, cache);
       if (r !== 'nomatch') {
         req.source = sources[i]!.type;
-        return this.settle(req, r, key);
+        return this.settle(req, r, cache);
       }
     }
     req.source = 'default';
-    return this.settle(req, this.opts.config.no_match, key);
+    return this.settle(req, this.opts.config.no_match, cache);
   };
 
   /** Forget cached verdicts: all, or those of one client id. */
@@ -85,12 +96,12 @@ export class Authorizer {
     this.cache.delete(client);
   }
 
-  private async continueAsync(first: Promise<RuleResult>, i: number, ctx: AuthzContext, req: AuthzRequest, key: string | undefined): Promise<AuthzResult> {
+  private async continueAsync(first: Promise<RuleResult>, i: number, ctx: AuthzContext, req: AuthzRequest, cache: boolean): Promise<AuthzResult> {
     let r = await first;
     const sources = this.opts.sources;
     while (r === 'nomatch' && ++i < sources.length) r = await this.ask(sources[i]!, ctx);
     req.source = r === 'nomatch' ? 'default' : sources[i]!.type;
-    return this.settle(req, r === 'nomatch' ? this.opts.config.no_match : r, key);
+    return this.settle(req, r === 'nomatch' ? this.opts.config.no_match : r, cache);
   }
 
   private ask(source: AuthzSource, ctx: AuthzContext): RuleResult | Promise<RuleResult> {
@@ -106,14 +117,24 @@ export class Authorizer {
     }
   }
 
-  private settle(req: AuthzRequest, verdict: 'allow' | 'deny', key: string | undefined): AuthzResult {
-    if (key !== undefined && this.opts.isConnected(req.client)) {
-      let m = this.cache.get(req.client);
-      if (!m) this.cache.set(req.client, (m = new Map()));
-      m.delete(key);
-      m.set(key, { verdict, expiresAt: this.cacheExpiry(req.client) });
+  private settle(req: AuthzRequest, verdict: 'allow' | 'deny', cache: boolean): AuthzResult {
+    if (cache && this.opts.isConnected(req.client)) {
+      let c = this.cache.get(req.client);
+      if (!c) this.cache.set(req.client, (c = new VerdictCache()));
+      // The topic becomes the newest; the oldest topics go first when the cache is full.
+      let slots = c.byTopic.get(req.topic);
+      if (slots === undefined) slots = [];
+      else c.byTopic.delete(req.topic);
+      c.byTopic.set(req.topic, slots);
+      const i = slotOf(req);
+      if (slots[i] === undefined) c.size++;
+      slots[i] = { verdict, expiresAt: this.cacheExpiry(req.client) };
       const max = this.opts.config.cache.max_size;
-      while (m.size > max) m.delete(m.keys().next().value as string);
+      for (const [topic, old] of c.byTopic) {
+        if (c.size <= max) break;
+        c.byTopic.delete(topic);
+        for (const e of old) if (e !== undefined) c.size--;
+      }
     }
     return this.finish(req, verdict, false);
   }

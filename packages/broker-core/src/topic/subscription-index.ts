@@ -38,6 +38,13 @@ export class SubscriptionIndex<S> {
   private readonly root = new Node<S>();
   private subCount = 0;
   private sharedCount = 0;
+  /**
+   * Topic name → the nodes `match` visits for it. Which nodes those are depends only on which
+   * nodes exist: a node created by `add` clears the cache; a node pruned by `remove` was empty
+   * and stays empty (a later `add` on its path creates a new one), so removing clears nothing.
+   * Subscriptions are read from the nodes at each visit.
+   */
+  private readonly matchCache = new Map<string, Node<S>[]>();
 
   /** Number of (subscriber, filter) pairs, shared memberships included. */
   get size(): number {
@@ -50,7 +57,10 @@ export class SubscriptionIndex<S> {
     for (const level of filter.split('/')) {
       node.children ??= new Map();
       let next = node.children.get(level);
-      if (!next) node.children.set(level, (next = new Node()));
+      if (!next) {
+        node.children.set(level, (next = new Node()));
+        if (this.matchCache.size > 0) this.matchCache.clear();
+      }
       node = next;
     }
     if (group === undefined) {
@@ -115,33 +125,42 @@ export class SubscriptionIndex<S> {
 
   /** Visit every subscription matching a topic name. Shared groups are reported once each. */
   match(topic: string, visitor: MatchVisitor<S>): void {
-    const levels = topic.split('/');
-    // [MQTT-4.7.2-1] `+` and `#` at the first level do not match topics starting with `$`.
-    const dollar = topic.charCodeAt(0) === 36;
-    this.walk(this.root, levels, 0, visitor, dollar);
+    let nodes = this.matchCache.get(topic);
+    if (nodes === undefined) {
+      nodes = [];
+      // [MQTT-4.7.2-1] `+` and `#` at the first level do not match topics starting with `$`.
+      this.walk(this.root, topic.split('/'), 0, nodes, topic.charCodeAt(0) === 36);
+      if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
+      this.matchCache.set(topic, nodes);
+    }
+    for (let i = 0; i < nodes.length; i++) visit(nodes[i]!, visitor);
   }
 
-  private walk(node: Node<S>, levels: string[], i: number, v: MatchVisitor<S>, dollar: boolean): void {
+  /** Collect the nodes whose subscriptions match `levels` (in the order they are visited). */
+  private walk(node: Node<S>, levels: string[], i: number, out: Node<S>[], dollar: boolean): void {
     const children = node.children;
     if (i === levels.length) {
-      visit(node, v);
+      out.push(node);
       // `a/#` also matches `a` [MQTT-4.7.1-2 note]
       const hash = children?.get('#');
-      if (hash) visit(hash, v);
+      if (hash) out.push(hash);
       return;
     }
     if (!children) return;
     const wild = !(dollar && i === 0);
     if (wild) {
       const hash = children.get('#');
-      if (hash) visit(hash, v);
+      if (hash) out.push(hash);
       const plus = children.get('+');
-      if (plus) this.walk(plus, levels, i + 1, v, dollar);
+      if (plus) this.walk(plus, levels, i + 1, out, dollar);
     }
     const exact = children.get(levels[i]!);
-    if (exact) this.walk(exact, levels, i + 1, v, dollar);
+    if (exact) this.walk(exact, levels, i + 1, out, dollar);
   }
 }
+
+/** Topics whose matching nodes `match` keeps; past that it starts over. */
+const MATCH_CACHE_MAX = 4096;
 
 function visit<S>(node: Node<S>, v: MatchVisitor<S>): void {
   if (node.subs) for (const [s, o] of node.subs) v.sub(s, o);
