@@ -36,8 +36,9 @@ export interface TransportInfo {
 
 /**
  * One MQTT client connection over any duplex byte stream (TCP, TLS, WebSocket, QUIC stream).
- * Parses with mqtt-packet, dispatches to one handler per packet type, and implements the core's
- * DeliverySink. Packets are handled strictly in order: while an asynchronous step runs (CONNECT
+ * Reads the usual CONNECT and the packets of the publish path by hand (lean-connect.ts,
+ * lean-packets.ts) and everything else with mqtt-packet, dispatches to one handler per packet
+ * type, and implements the core's DeliverySink. Packets are handled strictly in order: while an asynchronous step runs (CONNECT
  * authentication, SUBSCRIBE authorization), later packets wait in a backlog.
  */
 export class MqttConnection implements DeliverySink {
