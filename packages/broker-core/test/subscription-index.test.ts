@@ -67,6 +67,17 @@ describe('SubscriptionIndex', () => {
     );
   });
 
+  it('matches long topic names (not cached) after changes as well', () => {
+    const index = new SubscriptionIndex<string>();
+    const long = `${'x'.repeat(300)}/y`;
+    index.add('+/y', 'a', { qos: 0 });
+    expect(collect(index, long)).toEqual(['a']);
+    index.add('#', 'b', { qos: 0 });
+    expect(collect(index, long)).toEqual(['a', 'b']);
+    index.remove('+/y', 'a');
+    expect(collect(index, long)).toEqual(['b']);
+  });
+
   it('keeps shared groups per filter and drops empty groups', () => {
     const index = new SubscriptionIndex<string>();
     index.add('t/+', 'a', { qos: 0 }, 'g');

@@ -130,8 +130,10 @@ export class SubscriptionIndex<S> {
       nodes = [];
       // [MQTT-4.7.2-1] `+` and `#` at the first level do not match topics starting with `$`.
       this.walk(this.root, topic.split('/'), 0, nodes, topic.charCodeAt(0) === 36);
-      if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
-      this.matchCache.set(topic, nodes);
+      if (topic.length <= MATCH_CACHE_TOPIC_MAX) {
+        if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
+        this.matchCache.set(topic, nodes);
+      }
     }
     for (let i = 0; i < nodes.length; i++) visit(nodes[i]!, visitor);
   }
@@ -161,6 +163,8 @@ export class SubscriptionIndex<S> {
 
 /** Topics whose matching nodes `match` keeps; past that it starts over. */
 const MATCH_CACHE_MAX = 4096;
+/** Longer topic names are matched each time: the cache holds at most about 1 MB of names. */
+const MATCH_CACHE_TOPIC_MAX = 256;
 
 function visit<S>(node: Node<S>, v: MatchVisitor<S>): void {
   if (node.subs) for (const [s, o] of node.subs) v.sub(s, o);

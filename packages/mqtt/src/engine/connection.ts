@@ -38,8 +38,9 @@ export interface TransportInfo {
  * One MQTT client connection over any duplex byte stream (TCP, TLS, WebSocket, QUIC stream).
  * Reads the usual CONNECT and the packets of the publish path by hand (lean-connect.ts,
  * lean-packets.ts) and everything else with mqtt-packet, dispatches to one handler per packet
- * type, and implements the core's DeliverySink. Packets are handled strictly in order: while an asynchronous step runs (CONNECT
- * authentication, SUBSCRIBE authorization), later packets wait in a backlog.
+ * type, and implements the core's DeliverySink. Packets are handled strictly in order: while an
+ * asynchronous step runs (CONNECT authentication, SUBSCRIBE authorization), later packets wait in
+ * a backlog.
  */
 export class MqttConnection implements DeliverySink {
   /** 0 until CONNECT: then 3, 4 or 5. */
