@@ -154,9 +154,21 @@ export class ClusterNode implements ClusterLink {
 
   subscribed(clientId: string, persistent: boolean): Promise<void> | undefined {
     const routed = this.routing.synced();
-    if (!persistent) return routed;
-    const recorded = this.sessions.recorded(clientId);
-    return routed === undefined ? recorded : Promise.all([routed, recorded]).then(() => undefined);
+    const waits = persistent ? [routed, this.sessions.recorded(clientId)] : [routed];
+    if (waits.every((w) => w === undefined)) return undefined;
+    // A NATS server that is away answers no flush until the connection is back: the SUBACK
+    // waits request_timeout at most.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the cluster did not confirm a subscription of ${clientId} within ${this.config.request_timeout} ms`)), this.config.request_timeout);
+    });
+    return Promise.race([Promise.all(waits), late]).then(
+      () => clearTimeout(timer),
+      (err: unknown) => {
+        clearTimeout(timer);
+        throw err;
+      },
+    );
   }
 
   forward(msg: Message): number {

@@ -58,4 +58,24 @@ describe('SUBACK on a clustered node', () => {
     while (got.length < want.length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     expect(got).toEqual(want);
   });
+
+  it('still comes while the node\'s NATS server is away (the subscription holds on the node)', async () => {
+    const own = await startNatsCluster(1);
+    const N = await startNode('node-away', own.urls, { cluster: { kv_replicas: 1, request_timeout: 500 } });
+    try {
+      const sub = await client(N.url, { clientId: 'away-sub' });
+      const pub = await client(N.url, { clientId: 'away-pub' });
+      await own.servers[0]!.stop();
+      const granted = await sub.subscribeAsync('away/x', { qos: 1 });
+      expect(granted.map((g) => g.qos)).toEqual([1]);
+      const got = new Promise<string>((resolve) => sub.once('message', (t, p) => resolve(`${t} ${p.toString()}`)));
+      await pub.publishAsync('away/x', 'local', { qos: 1 });
+      expect(await got).toBe('away/x local');
+    } finally {
+      await own.servers[0]!.start();
+      await endClients();
+      await N.stop();
+      await own.stop();
+    }
+  }, 30_000);
 });
