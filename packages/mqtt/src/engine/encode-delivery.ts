@@ -46,7 +46,10 @@ export function encodeDelivery(c: MqttConnection, d: Delivery): Buffer | undefin
   let buf: Buffer | undefined;
   if (properties === undefined && Buffer.isBuffer(m.payload)) {
     // The common case, without mqtt-packet's generic writer (see publish-encoder.ts).
-    buf = encodePlainPublish(topic, m.payload, d.qos, d.dup, d.retain, d.qos > 0 ? d.packetId : undefined, c.version === 5);
+    buf =
+      d.qos === 0
+        ? plainQos0(m, topic, d.retain, c.version === 5)
+        : encodePlainPublish(topic, m.payload, d.qos, d.dup, d.retain, d.packetId, c.version === 5);
   }
   if (buf === undefined) {
     try {
@@ -73,6 +76,27 @@ export function encodeDelivery(c: MqttConnection, d: Delivery): Buffer | undefin
   // §3.3.2.3.4 an alias is established only by a PUBLISH that is actually sent.
   if (newAlias > 0) c.outAliases!.commit(fullTopic, newAlias);
   return buf;
+}
+
+/**
+ * The last plain QoS 0 PUBLISH encoded, and what it was made from: a message routed to many
+ * subscribers is encoded once for all that receive the same bytes (same topic as sent, RETAIN
+ * flag and MQTT 5 or not), in a row as the router hands it out. Sockets only read the Buffer.
+ */
+let lastMessage: Delivery['message'] | undefined;
+let lastTopic = '';
+let lastFlags = 0;
+let lastBytes: Buffer | undefined;
+
+function plainQos0(m: Delivery['message'], topic: string, retain: boolean, v5: boolean): Buffer | undefined {
+  const flags = (retain ? 1 : 0) | (v5 ? 2 : 0);
+  if (m === lastMessage && topic === lastTopic && flags === lastFlags) return lastBytes;
+  const bytes = encodePlainPublish(topic, m.payload, 0, false, retain, undefined, v5);
+  lastMessage = m;
+  lastTopic = topic;
+  lastFlags = flags;
+  lastBytes = bytes;
+  return bytes;
 }
 
 function dropped(c: MqttConnection, d: Delivery): undefined {
