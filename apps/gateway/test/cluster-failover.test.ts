@@ -192,6 +192,11 @@ describe('gateway cluster: kill -9 under load with persistent sessions', () => {
   }, 60_000);
 });
 
+/** A node's cluster and warning log lines, for a failure message. */
+function told(gw: Running | undefined, name: string): string[] {
+  return (gw?.lines ?? []).filter((l) => String(l.msg).startsWith('cluster_') || Number(l.level) >= 40).map((l) => `${name} ${JSON.stringify(l)}`);
+}
+
 describe('gateway cluster: kill -9 of the node holding a persistent subscriber, publishers elsewhere', () => {
   it('loses no acknowledged message: parked while the session has no node, handed back when the node returns', async () => {
     const dataDirA = mkdtempSync(join(tmpdir(), 'junction-cluster-park-a-'));
@@ -208,14 +213,16 @@ describe('gateway cluster: kill -9 of the node holding a persistent subscriber, 
       clients.push(sub);
       sub.on('message', (_t, p) => got.push(p.toString()));
       await sub.subscribeAsync('park/#', { qos: 1 });
-      // The subscription is in the cluster's registry (the other nodes learn of the persistent
-      // session from there) before anything is published: one made just before its node dies
-      // is not known to the cluster (docs/cluster.md, "Not done yet").
+      // The SUBACK came once the registry held the subscription (the other nodes learn of the
+      // persistent session from there); a registry write that failed is retried.
       await eventually(
         async () => (await readRegistryEntry(nats.urls, 'mover'))?.session?.subscriptions.some((s) => s.filter === 'park/#') === true,
         15_000,
         'the subscription in the registry',
-      );
+      ).catch(async (err: Error) => {
+        const entry = await readRegistryEntry(nats.urls, 'mover').catch((e: unknown) => String(e));
+        throw new Error([err.message, `registry entry: ${JSON.stringify(entry)}`, ...told(a, 'A')].slice(0, 60).join('\n'));
+      });
       const probe = await mqtt.connectAsync(url(b), { protocolVersion: 5, clientId: 'park-probe', reconnectPeriod: 0 });
       clients.push(probe);
       await eventually(
@@ -258,8 +265,6 @@ describe('gateway cluster: kill -9 of the node holding a persistent subscriber, 
       };
       // On a timeout the assertion below names what is missing, with what the nodes logged.
       await eventually(() => missing().length === 0, 20_000, 'every acknowledged message at the subscriber').catch(() => {});
-      const told = (gw: Running | undefined, name: string) =>
-        (gw?.lines ?? []).filter((l) => String(l.msg).startsWith('cluster_') || Number(l.level) >= 40).map((l) => `${name} ${JSON.stringify(l)}`);
       const diagnosis = () =>
         [`subscriber connected: ${moved.connected}, received ${got.length}, last ${got.slice(-3).join(' ')}`, ...told(b, 'B'), ...told(c, 'C'), ...told(restarted, 'A')].slice(0, 60).join('\n');
       expect(missing(), diagnosis()).toEqual([]);

@@ -12,6 +12,8 @@ import type { Tasks } from './tasks.js';
 import { DeadNodeWills, willToRegistry } from './wills.js';
 
 const NEVER_EXPIRES = 0xffffffff;
+/** How long after a failed registry write a record is written again. */
+const RECORD_RETRY_MS = 500;
 /** setTimeout's limit (about 24.8 days); a longer expiry waits in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -31,6 +33,8 @@ export class ClusterSessions {
   /** Wills of this node's connected clients, mirrored into their registry entries. */
   private readonly liveWills = new Map<string, RegistryWill>();
   private readonly pendingRecords = new Set<string>();
+  /** Records to write again after a failed write (see `retryRecord`). */
+  private readonly recordRetries = new Map<string, NodeJS.Timeout>();
   /** Callers of `recorded`, per client id, for the next write of its record. */
   private readonly recordWaiters = new Map<string, (() => void)[]>();
   private recordFlush: NodeJS.Immediate | undefined;
@@ -350,7 +354,12 @@ export class ClusterSessions {
       await this.registry.write(clientId, { node: this.nodeName, ...(snap && { session: snap.session }), ...(will && { will }), ...(entry.held && { held: entry.held }) }, revision);
     } catch (err) {
       if (err instanceof RegistryConflictError) again = !this.closed;
-      else this.log.warn({ err, clientId }, 'cluster_registry_write_failed');
+      else {
+        // A registry that did not answer in time (a busy or electing JetStream): write the
+        // record again a little later, or the cluster never learns this session's state.
+        this.log.warn({ err, clientId }, 'cluster_registry_write_failed');
+        this.retryRecord(clientId);
+      }
     } finally {
       if (!again) for (const w of waiters ?? []) w();
     }
@@ -359,6 +368,16 @@ export class ClusterSessions {
       if (waiters) this.waitForRecord(clientId, waiters);
       this.scheduleRecord(clientId);
     }
+  }
+
+  private retryRecord(clientId: string): void {
+    if (this.closed || this.recordRetries.has(clientId)) return;
+    const t = setTimeout(() => {
+      this.recordRetries.delete(clientId);
+      this.scheduleRecord(clientId);
+    }, RECORD_RETRY_MS);
+    t.unref();
+    this.recordRetries.set(clientId, t);
   }
 
   /** Write what is pending, stop following the broker. The caller then settles the tasks. */
@@ -372,6 +391,8 @@ export class ClusterSessions {
     this.restored.stop();
     this.closed = true;
     for (const u of this.unhooks.splice(0)) u();
+    for (const t of this.recordRetries.values()) clearTimeout(t);
+    this.recordRetries.clear();
     // Nothing more is written: nobody waits for it.
     for (const waiters of this.recordWaiters.values()) for (const w of waiters) w();
     this.recordWaiters.clear();

@@ -1,7 +1,8 @@
-import { startNatsCluster, type NatsCluster } from '@junction/test-servers';
+import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
 import { connect, type KV, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientRegistry } from '../src/registry.js';
+import { readRegistryEntry } from '../src/testing/index.js';
 import { client, endClients, startNode, type TestNode } from './helpers.js';
 
 /**
@@ -78,4 +79,23 @@ describe('SUBACK on a clustered node', () => {
       await own.stop();
     }
   }, 30_000);
+
+  it('writes a persistent session\'s record again once the registry is back after a failed write', async () => {
+    const own = await startNatsCluster(1);
+    const N = await startNode('node-retry', own.urls, { cluster: { kv_replicas: 1, request_timeout: 500 } });
+    try {
+      await client(N.url, { clientId: 'retry-sub', clean: false, properties: { sessionExpiryInterval: 600 } }).then(async (sub) => {
+        await own.servers[0]!.stop();
+        await sub.subscribeAsync('retry/x', { qos: 1 });
+      });
+      await own.servers[0]!.start();
+      // JetStream answers again a moment after the restart: until then a read may time out.
+      const has = async () => (await readRegistryEntry(own.urls, 'retry-sub'))?.session?.subscriptions.some((s) => s.filter === 'retry/x') === true;
+      await eventually(() => has().catch(() => false), 15_000, 'the subscription in the registry');
+    } finally {
+      await endClients();
+      await N.stop();
+      await own.stop();
+    }
+  }, 40_000);
 });
