@@ -12,8 +12,9 @@ import type { Tasks } from './tasks.js';
 import { DeadNodeWills, willToRegistry } from './wills.js';
 
 const NEVER_EXPIRES = 0xffffffff;
-/** How long after a failed registry write a record is written again. */
+/** How long after a failed registry write a record is written again (doubling per failure). */
 const RECORD_RETRY_MS = 500;
+const RECORD_RETRY_MAX_MS = 30_000;
 /** setTimeout's limit (about 24.8 days); a longer expiry waits in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -33,8 +34,9 @@ export class ClusterSessions {
   /** Wills of this node's connected clients, mirrored into their registry entries. */
   private readonly liveWills = new Map<string, RegistryWill>();
   private readonly pendingRecords = new Set<string>();
-  /** Records to write again after a failed write (see `retryRecord`). */
+  /** Records to write again after a failed write (see `retryRecord`), and the next delay. */
   private readonly recordRetries = new Map<string, NodeJS.Timeout>();
+  private readonly recordBackoff = new Map<string, number>();
   /** Callers of `recorded`, per client id, for the next write of its record. */
   private readonly recordWaiters = new Map<string, (() => void)[]>();
   private recordFlush: NodeJS.Immediate | undefined;
@@ -348,10 +350,14 @@ export class ClusterSessions {
     try {
       const snap = this.broker?.sessionRecord(clientId);
       const will = this.liveWills.get(clientId);
-      if (!snap && !will) return;
-      const { entry, revision } = await this.registry.read(clientId);
-      if (entry?.node !== this.nodeName) return;
-      await this.registry.write(clientId, { node: this.nodeName, ...(snap && { session: snap.session }), ...(will && { will }), ...(entry.held && { held: entry.held }) }, revision);
+      if (snap || will) {
+        const { entry, revision } = await this.registry.read(clientId);
+        if (entry?.node === this.nodeName) {
+          await this.registry.write(clientId, { node: this.nodeName, ...(snap && { session: snap.session }), ...(will && { will }), ...(entry.held && { held: entry.held }) }, revision);
+        }
+      }
+      // Written, or nothing of this node's to write.
+      this.recordBackoff.delete(clientId);
     } catch (err) {
       if (err instanceof RegistryConflictError) again = !this.closed;
       else {
@@ -370,12 +376,15 @@ export class ClusterSessions {
     }
   }
 
+  /** Write `clientId`'s record again after a delay that doubles per failure, up to 30 s. */
   private retryRecord(clientId: string): void {
     if (this.closed || this.recordRetries.has(clientId)) return;
+    const delay = this.recordBackoff.get(clientId) ?? RECORD_RETRY_MS;
+    this.recordBackoff.set(clientId, Math.min(delay * 2, RECORD_RETRY_MAX_MS));
     const t = setTimeout(() => {
       this.recordRetries.delete(clientId);
       this.scheduleRecord(clientId);
-    }, RECORD_RETRY_MS);
+    }, delay);
     t.unref();
     this.recordRetries.set(clientId, t);
   }
@@ -393,6 +402,7 @@ export class ClusterSessions {
     for (const u of this.unhooks.splice(0)) u();
     for (const t of this.recordRetries.values()) clearTimeout(t);
     this.recordRetries.clear();
+    this.recordBackoff.clear();
     // Nothing more is written: nobody waits for it.
     for (const waiters of this.recordWaiters.values()) for (const w of waiters) w();
     this.recordWaiters.clear();
