@@ -93,3 +93,20 @@ export async function untilRouted(pub: MqttClient, topic: string, subs: MqttClie
     for (const off of listeners) off();
   }
 }
+
+/**
+ * Subscribe `n` new filters `{prefix}{i}` on `sub`, each followed at once (no probing) by a QoS 1
+ * publish on it from `pub` on another node; resolves with what `sub` received, in order, once it
+ * has as many as published or after 3 s, and what it should have received.
+ */
+export async function subscribeThenPublish(sub: MqttClient, pub: MqttClient, prefix: string, n = 20): Promise<{ got: string[]; want: string[] }> {
+  const got: string[] = [];
+  sub.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+  for (let i = 1; i <= n; i++) {
+    await sub.subscribeAsync(`${prefix}${i}`, { qos: 1 });
+    await pub.publishAsync(`${prefix}${i}`, `m${i}`, { qos: 1 });
+  }
+  const want = Array.from({ length: n }, (_, i) => `${prefix}${i + 1} m${i + 1}`);
+  await eventually(() => got.length >= want.length, 3000, 'every message').catch(() => {});
+  return { got, want };
+}

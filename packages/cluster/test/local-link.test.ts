@@ -1,7 +1,7 @@
 import { eventually } from '@junction/test-servers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHub } from '../src/index.js';
-import { client, endClients, inbox, untilRouted } from './helpers.js';
+import { client, endClients, inbox, subscribeThenPublish, untilRouted } from './helpers.js';
 import { clusterBehaviourSuite } from './link-suite.js';
 import { startWorker, type TestWorker } from './local-helpers.js';
 
@@ -50,14 +50,7 @@ describe('workers of one host as one broker (LocalHub + LocalLink)', () => {
 
     const pub = await client(B.url, { clientId: 'sync-pub' });
     const sub = await client(A.url, { clientId: 'sync-sub' });
-    const got: string[] = [];
-    sub.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
-    for (let i = 1; i <= 20; i++) {
-      await sub.subscribeAsync(`sync/n${i}`, { qos: 1 });
-      await pub.publishAsync(`sync/n${i}`, `m${i}`, { qos: 1 });
-    }
-    const want = Array.from({ length: 20 }, (_, i) => `sync/n${i + 1} m${i + 1}`);
-    await eventually(() => got.length >= want.length, 3000, 'every message');
+    const { got, want } = await subscribeThenPublish(sub, pub, 'sync/n');
     expect(got).toEqual(want);
   });
 

@@ -3,7 +3,7 @@ import { connect, type KV, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientRegistry } from '../src/registry.js';
 import { readRegistryEntry } from '../src/testing/index.js';
-import { client, endClients, startNode, type TestNode } from './helpers.js';
+import { client, endClients, startNode, subscribeThenPublish, type TestNode } from './helpers.js';
 
 /**
  * A SUBACK from a clustered node means the cluster knows of the subscription: the node's NATS
@@ -47,16 +47,7 @@ describe('SUBACK on a clustered node', () => {
   it('comes once another node routes to the new subscription', async () => {
     const pub = await client(B.url, { clientId: 'sync-pub' });
     const sub = await client(A.url, { clientId: 'sync-sub' });
-    const got: string[] = [];
-    sub.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
-    for (let i = 1; i <= 20; i++) {
-      await sub.subscribeAsync(`sync/n${i}`, { qos: 1 });
-      // Published at once on the other node, with no probing first.
-      await pub.publishAsync(`sync/n${i}`, `m${i}`, { qos: 1 });
-    }
-    const want = Array.from({ length: 20 }, (_, i) => `sync/n${i + 1} m${i + 1}`);
-    const end = Date.now() + 3000;
-    while (got.length < want.length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const { got, want } = await subscribeThenPublish(sub, pub, 'sync/n');
     expect(got).toEqual(want);
   });
 
