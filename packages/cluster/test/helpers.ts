@@ -1,9 +1,11 @@
 import { BrokerCore, createAdapterContext, type BrokerOptions } from '@junction/broker-core';
 import { tcpListenersFactory } from '@junction/mqtt';
-import { eventually } from '@junction/test-servers';
+import { eventually, startNatsCluster } from '@junction/test-servers';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type KV, type NatsConnection } from 'nats';
 import { ClusterNode } from '../src/index.js';
 import type { ClusterConfig } from '../src/config.js';
+import { ClientRegistry } from '../src/registry.js';
 
 /** One Junction node in-process: the core, its cluster link, an MQTT TCP listener. */
 export interface TestNode {
@@ -109,4 +111,30 @@ export async function subscribeThenPublish(sub: MqttClient, pub: MqttClient, pre
   const want = Array.from({ length: n }, (_, i) => `${prefix}${i + 1} m${i + 1}`);
   await eventually(() => got.length >= want.length, 3000, 'every message').catch(() => {});
   return { got, want };
+}
+
+/** Two nodes on one nats-server, and the client registry read through a connection of its own. */
+export interface TwoNodes {
+  readonly nodes: [TestNode, TestNode];
+  /** The test's own connection to the server. */
+  readonly nc: NatsConnection;
+  readonly registry: ClientRegistry;
+  stop(): Promise<void>;
+}
+
+export async function startTwoNodes(names: [string, string], cluster: Partial<ClusterConfig>): Promise<TwoNodes> {
+  const nats = await startNatsCluster(1);
+  const nodes = (await Promise.all(names.map((n) => startNode(n, nats.urls, { cluster })))) as [TestNode, TestNode];
+  const nc = await connect({ servers: nats.urls });
+  const registry = new ClientRegistry((await nc.jetstream().views.kv('junction_clients', { bindOnly: true })) as KV);
+  return {
+    nodes,
+    nc,
+    registry,
+    stop: async () => {
+      await Promise.allSettled(nodes.map((n) => n.stop()));
+      await nc.close();
+      await nats.stop();
+    },
+  };
 }

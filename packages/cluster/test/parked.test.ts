@@ -1,35 +1,28 @@
-import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
+import { eventually } from '@junction/test-servers';
 import mqtt from 'mqtt';
-import { connect, type KV, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClientRegistry } from '../src/registry.js';
-import { client, endClients, inbox, startNode, track, untilRouted, type TestNode } from './helpers.js';
+import type { ClientRegistry } from '../src/registry.js';
+import { client, endClients, inbox, startTwoNodes, track, untilRouted, type TestNode, type TwoNodes } from './helpers.js';
 
 /**
  * A persistent session whose node died: its registry entry still names that node ("ghost"
  * here, a node that never answers). Messages for it are parked in JetStream once the ghost
  * does not confirm them, and taken into the session where it resumes.
  */
-let nats: NatsCluster;
-let nc: NatsConnection;
+let two: TwoNodes;
 let registry: ClientRegistry;
 let B: TestNode, C: TestNode;
 
 beforeAll(async () => {
-  nats = await startNatsCluster(1);
   const cluster = { confirm_timeout: 300, kv_replicas: 1, heartbeat_interval: 200, node_timeout: 600 };
-  [B, C] = await Promise.all([startNode('node-b', nats.urls, { cluster }), startNode('node-c', nats.urls, { cluster })]);
-  nc = await connect({ servers: nats.urls });
-  registry = new ClientRegistry((await nc.jetstream().views.kv('junction_clients', { bindOnly: true })) as KV);
+  two = await startTwoNodes(['node-b', 'node-c'], cluster);
+  [B, C] = two.nodes;
+  registry = two.registry;
 }, 60_000);
 
 afterEach(endClients);
 
-afterAll(async () => {
-  await Promise.allSettled([B, C].map((n) => n?.stop()));
-  await nc?.close();
-  await nats?.stop();
-});
+afterAll(() => two?.stop());
 
 /** A persistent session of `clientId` on the dead node `ghost`, subscribed to `filter` with QoS 1. */
 async function ghostSession(clientId: string, filter: string): Promise<void> {
@@ -122,7 +115,7 @@ describe('messages for a persistent session whose node is gone', () => {
     await registry.write('orphan', { node: 'ghost2', session, held: ['ghost2'] }, 0);
     await eventually(() => B.cluster.sessionNode('orphan') === 'ghost2' && C.cluster.sessionNode('orphan') === 'ghost2', 5000, 'the nodes to know the orphan session');
     for (let i = 0; i < 3; i++) {
-      nc.publish('junction.hb.ghost2', 'ghost2');
+      two.nc.publish('junction.hb.ghost2', 'ghost2');
       await new Promise((r) => setTimeout(r, 100));
     }
     const pub = await client(B.url, { clientId: 'orphan-pub' });
@@ -132,7 +125,7 @@ describe('messages for a persistent session whose node is gone', () => {
     // Expired (2 s after the node was found dead): the entry and its parked message are gone.
     await eventually(async () => (await registry.read('orphan')).entry === undefined, 10_000, 'the orphan session to expire');
     await eventually(() => B.cluster.sessionNode('orphan') === undefined, 5000, 'node B to forget it');
-    const jsm = await nc.jetstream().jetstreamManager();
+    const jsm = await two.nc.jetstream().jetstreamManager();
     const subject = `junction.parked.${Buffer.from('orphan').toString('base64url')}`;
     await eventually(async () => !(await jsm.streams.info('junction_parked', { subjects_filter: subject })).state.subjects?.[subject], 5000, 'its parked message to go');
     // Nothing is parked for it any more.
@@ -197,7 +190,7 @@ describe('messages for a persistent session whose node is gone', () => {
   // Last: it removes the stream.
   it('are refused when they can be neither confirmed nor parked: MQTT 5 PUBACK 0x80, MQTT 3.1.1 connection closed', async () => {
     await ghostSession('unreachable', 'lost/#');
-    await (await nc.jetstream().jetstreamManager()).streams.delete('junction_parked');
+    await (await two.nc.jetstream().jetstreamManager()).streams.delete('junction_parked');
     const v5 = await client(B.url, { clientId: 'lost-pub-5' });
     const err = await v5.publishAsync('lost/5', 'x', { qos: 1 }).then(
       () => undefined,

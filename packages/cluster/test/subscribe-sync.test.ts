@@ -1,9 +1,8 @@
-import { eventually, startNatsCluster, type NatsCluster } from '@junction/test-servers';
-import { connect, type KV, type NatsConnection } from 'nats';
+import { eventually, startNatsCluster } from '@junction/test-servers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClientRegistry } from '../src/registry.js';
+import type { ClientRegistry } from '../src/registry.js';
 import { readRegistryEntry } from '../src/testing/index.js';
-import { client, endClients, startNode, subscribeThenPublish, type TestNode } from './helpers.js';
+import { client, endClients, startNode, startTwoNodes, subscribeThenPublish, type TestNode, type TwoNodes } from './helpers.js';
 
 /**
  * A SUBACK from a clustered node means the cluster knows of the subscription: the node's NATS
@@ -11,26 +10,20 @@ import { client, endClients, startNode, subscribeThenPublish, type TestNode } fr
  * arrives), and for a persistent session the registry's copy holds it (a node taking the
  * session over after this one died resumes it).
  */
-let nats: NatsCluster;
-let nc: NatsConnection;
+let two: TwoNodes;
 let registry: ClientRegistry;
 let A: TestNode, B: TestNode;
 
 beforeAll(async () => {
-  nats = await startNatsCluster(1);
   const cluster = { kv_replicas: 1 };
-  [A, B] = await Promise.all([startNode('node-a', nats.urls, { cluster }), startNode('node-b', nats.urls, { cluster })]);
-  nc = await connect({ servers: nats.urls });
-  registry = new ClientRegistry((await nc.jetstream().views.kv('junction_clients', { bindOnly: true })) as KV);
+  two = await startTwoNodes(['node-a', 'node-b'], cluster);
+  [A, B] = two.nodes;
+  registry = two.registry;
 }, 60_000);
 
 afterEach(endClients);
 
-afterAll(async () => {
-  await Promise.allSettled([A, B].map((n) => n?.stop()));
-  await nc?.close();
-  await nats?.stop();
-});
+afterAll(() => two?.stop());
 
 describe('SUBACK on a clustered node', () => {
   it('comes once the registry holds the persistent session with the new subscription', async () => {
