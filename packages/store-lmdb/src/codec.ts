@@ -20,6 +20,9 @@
  *           | u16 packetId (big-endian; 0 while queued) | [uvar n, n × uvar id] | message
  *           version 1 (still read): no released bit and no packet id field, the binding was kept
  *           in a separate inflight table
+ * run:      u8 version=3 | uvar n | n × (uvar seq - key seq | u32 length | delivery body)
+ *           the deliveries of one session written in one transaction, under the sequence number
+ *           of the first; a delivery body is a version 2 delivery without its checksum
  * ```
  *
  * `str` and `bytes` are a LEB128 length then the bytes (UTF-8 for strings). Session records
@@ -80,6 +83,7 @@ export function crc32(buf: Buffer, end: number): number {
 const MESSAGE_V1 = 1;
 const DELIVERY_V1 = 1;
 const DELIVERY_V2 = 2;
+const RUN_V3 = 3;
 const SESSION_V1 = 1;
 
 /** Appends to a growable scratch buffer; `finish` copies the bytes out with the checksum. */
@@ -204,6 +208,18 @@ class Reader {
     const v = this.buf.readUInt16BE(this.pos);
     this.pos += 2;
     return v;
+  }
+
+  u32(): number {
+    this.#need(4);
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  skip(n: number): void {
+    this.#need(n);
+    this.pos += n;
   }
 
   f64(): number {
@@ -427,20 +443,23 @@ const D_RELEASED = 16;
 
 /**
  * A version 2 delivery: the body, with the packet id it is in flight under (0 while queued) and
- * whether PUBREC was received. The packet id sits at a fixed offset: see {@link withBinding}.
+ * whether PUBREC was received. The packet id sits at a fixed offset: see {@link RunWriter.addEncoded}.
  */
 export function encodeDelivery(d: DeliveryBody, packetId = 0, released = false): Buffer {
   const w = writer.reset();
-  const ids = d.subscriptionIds;
+  writeDeliveryBody(w, d.qos, d.retain, d.subscriptionIds, d.message, packetId, released);
+  return w.finish();
+}
+
+function writeDeliveryBody(w: Writer, qos: QoS, retain: boolean, ids: readonly number[] | undefined, message: Message, packetId: number, released: boolean): void {
   w.u8(DELIVERY_V2);
-  w.u8((d.qos & 3) | (d.retain ? 4 : 0) | (ids !== undefined ? 8 : 0) | (released ? D_RELEASED : 0));
+  w.u8((qos & 3) | (retain ? 4 : 0) | (ids !== undefined ? 8 : 0) | (released ? D_RELEASED : 0));
   w.u16(packetId);
   if (ids !== undefined) {
     w.uvar(ids.length);
     for (const id of ids) w.uvar(id);
   }
-  writeMessage(w, d.message);
-  return w.finish();
+  writeMessage(w, message);
 }
 
 interface DeliveryHead {
@@ -480,34 +499,155 @@ export function decodeDelivery(buf: Buffer): DeliveryBody {
   return d;
 }
 
-/** What the store indexes of an encoded delivery, checksum verified, without decoding the rest. */
-export function peekDelivery(buf: Buffer): { expiresAt: number | undefined; packetId: number; released: boolean; qos: QoS } {
-  const r = open(buf);
-  const head = readDeliveryHead(r);
-  return { expiresAt: peekMessageAt(r).expiresAt, packetId: head.packetId, released: head.released, qos: head.qos };
-}
+// --- Runs: the deliveries of one session written together ----------------------------------------
 
-/** Expiry of an encoded delivery's message, checksum verified, without decoding the rest. */
-export function peekDeliveryExpiry(buf: Buffer): number | undefined {
-  return peekDelivery(buf).expiresAt;
+/** Bytes of a delivery run member besides its body, at most: seq delta (uvar) and length (u32). */
+export const RUN_MEMBER_OVERHEAD = 13;
+/** Bytes of a run value besides its members, at most: version, count (uvar) and checksum. */
+export const RUN_OVERHEAD = 10;
+
+/**
+ * Builds one run value (see the file comment) member by member, in sequence order. The offsets it
+ * returns are where each body lies in the value `finish` returns.
+ */
+export class RunWriter {
+  readonly #w = new Writer();
+  #start = 0;
+  /** Length of the body added last. */
+  lastLength = 0;
+
+  begin(count: number): void {
+    const w = this.#w.reset();
+    w.u8(RUN_V3);
+    w.uvar(count);
+  }
+
+  /** Adds a delivery encoded from its fields; returns the offset of its body. */
+  add(delta: number, qos: QoS, retain: boolean, ids: readonly number[] | undefined, message: Message, packetId: number, released: boolean): number {
+    this.#head(delta);
+    writeDeliveryBody(this.#w, qos, retain, ids, message, packetId, released);
+    return this.#end();
+  }
+
+  /** Adds a body taken from an earlier value, with another packet id and release state. */
+  addEncoded(delta: number, src: Buffer, off: number, len: number, packetId: number, released: boolean): number {
+    this.#head(delta);
+    const w = this.#w;
+    const at = w.pos;
+    w.raw(src.subarray(off, off + len));
+    const buf = w.buf;
+    buf[at + D_FLAGS] = released ? buf[at + D_FLAGS]! | D_RELEASED : buf[at + D_FLAGS]! & ~D_RELEASED;
+    buf.writeUInt16BE(packetId, at + D_PACKET_ID);
+    return this.#end();
+  }
+
+  /** The value: a copy of the bytes written, with their checksum. */
+  finish(): Buffer {
+    return this.#w.finish();
+  }
+
+  #head(delta: number): void {
+    const w = this.#w;
+    w.uvar(delta);
+    w.ensure(4);
+    w.pos += 4;
+    this.#start = w.pos;
+  }
+
+  #end(): number {
+    const w = this.#w;
+    const start = this.#start;
+    this.lastLength = w.pos - start;
+    w.buf.writeUInt32BE(this.lastLength, start - 4);
+    return start;
+  }
 }
 
 /**
- * The encoded delivery `buf` (either version) with another packet id and release state, as a
- * new version 2 value: a version 2 one is copied and patched in place (no decoding), so marking
- * a delivery in flight costs a copy and a checksum. `trusted`: `buf` was made by this process, its
- * checksum is not checked.
+ * The members of a stored delivery value, checksum verified: `members` holds (seq delta, body
+ * offset, body length) triples into `value`. A run gives its members; a single delivery of
+ * version 2 (written by earlier versions) is a run of one at delta 0; one of version 1 is first
+ * converted (so `value` is then a new buffer).
  */
-export function withBinding(buf: Buffer, packetId: number, released: boolean, trusted = false): Buffer {
-  if (buf.length < 9 || buf[0] !== DELIVERY_V2) return encodeDelivery(decodeDelivery(buf), packetId, released);
-  const end = buf.length - 4;
-  if (!trusted && buf.readUInt32BE(end) !== crc32(buf, end)) open(buf); // throws the checksum error
-  const out = Buffer.allocUnsafe(buf.length);
-  buf.copy(out, 0, 0, end);
-  out[D_FLAGS] = released ? out[D_FLAGS]! | D_RELEASED : out[D_FLAGS]! & ~D_RELEASED;
-  out.writeUInt16BE(packetId, D_PACKET_ID);
-  out.writeUInt32BE(crc32(out, end), end);
-  return out;
+export function readRun(buf: Buffer): { value: Buffer; members: number[] } {
+  if (buf.length > 0 && buf[0] !== RUN_V3) {
+    if (buf[0] !== DELIVERY_V2) buf = encodeDelivery(decodeDelivery(buf));
+    else open(buf); // checks the checksum
+    // A version 2 delivery is a body followed by its checksum.
+    readDeliveryHead(new Reader(buf, buf.length - 4));
+    return { value: buf, members: [0, 0, buf.length - 4] };
+  }
+  const r = open(buf);
+  r.u8();
+  const n = r.uvar();
+  if (n === 0) throw new CorruptValueError('empty delivery run');
+  const members: number[] = [];
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    const delta = r.uvar();
+    if (delta <= last) throw new CorruptValueError('delivery run out of sequence order');
+    last = delta;
+    const len = r.u32();
+    r.skip(len);
+    members.push(delta, r.pos - len, len);
+  }
+  r.done();
+  return { value: buf, members };
+}
+
+/** What the store indexes of a delivery body (see {@link readRun}), without decoding the rest. */
+export function peekBody(buf: Buffer, off: number, len: number): { expiresAt: number | undefined; packetId: number; released: boolean; qos: QoS } {
+  const r = new Reader(buf, off + len, off);
+  const head = readBodyHead(r);
+  return { expiresAt: peekMessageAt(r).expiresAt, packetId: head.packetId, released: head.released, qos: head.qos };
+}
+
+/** A delivery body (see {@link readRun}) decoded; its packet id and release state are left out. */
+export function decodeBody(buf: Buffer, off: number, len: number): DeliveryBody {
+  const r = new Reader(buf, off + len, off);
+  const head = readBodyHead(r);
+  const message = readMessage(r);
+  r.done();
+  const d: Mutable<DeliveryBody> = { message, qos: head.qos, retain: head.retain };
+  if (head.subscriptionIds !== undefined) d.subscriptionIds = head.subscriptionIds;
+  return d;
+}
+
+function readBodyHead(r: Reader): DeliveryHead {
+  if (r.buf[r.pos] !== DELIVERY_V2) throw new CorruptValueError(`unknown delivery body format ${String(r.buf[r.pos])}`);
+  return readDeliveryHead(r);
+}
+
+/** Length of the body {@link RunWriter.add} writes for these fields (without encoding them). */
+export function deliveryBodySize(ids: readonly number[] | undefined, m: Message): number {
+  let n = 4; // version, flags, packet id
+  if (ids !== undefined) {
+    n += uvarSize(ids.length);
+    for (const id of ids) n += uvarSize(id);
+  }
+  n += 10 + (m.expiresAt !== undefined ? 8 : 0) + strSize(m.topic) + encodedPublisher(m.from).length;
+  if (m.properties !== undefined) {
+    const w = sizeWriter.reset();
+    writeProperties(w, m.properties);
+    n += w.pos;
+  }
+  return n + uvarSize(m.payload.length) + m.payload.length;
+}
+
+const sizeWriter = new Writer();
+
+function uvarSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function strSize(s: string): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  return uvarSize(n) + n;
 }
 
 // --- Session records: self-describing plain values ----------------------------------------------

@@ -26,11 +26,13 @@ export const LOCK_FILE = 'junction.lock';
 const FORMAT = 'junction-lmdb';
 /**
  * 2: a delivery record holds its packet id and release state (format 1 kept them in the
- * `inflight` table). A format 1 store is opened and marked 2: its data reads as is, and its
- * inflight entries are moved into the records as it opens. Earlier builds refuse format 2.
+ * `inflight` table). 3: a delivery record may hold several deliveries of one session (a run).
+ * An older store is opened and marked 3: its data reads as is (a delivery record of format 1 or 2
+ * is a run of one), and format 1 inflight entries are moved into the records as it opens.
+ * Earlier builds refuse a newer format.
  */
-const FORMAT_VERSION = 2;
-const FORMAT_VERSIONS_READ: readonly unknown[] = [1, 2];
+const FORMAT_VERSION = 3;
+const FORMAT_VERSIONS_READ: readonly unknown[] = [1, 2, 3];
 
 /** Sequence numbers are reserved on disk in blocks, so enqueue does not write a counter each time. */
 const SEQ_BLOCK = 4096;
@@ -63,6 +65,12 @@ export interface LmdbStoreOptions {
    * A write arriving when the store is idle goes at once. Default: 5.
    */
   commitInterval?: number;
+  /**
+   * Bytes of session delivery records kept in memory after they are written, so that rewriting
+   * one (a delivery sent, acknowledged or released) does not read it back from disk. Default:
+   * 4 MiB.
+   */
+  cacheBytes?: number;
   /**
    * Read every entry of an existing data file in a child process before opening it, so that a
    * damaged file gives an error instead of crashing this process (see `verify.ts`). Default: true.
@@ -97,9 +105,7 @@ export type StoreWrite = Promise<unknown>;
 
 /**
  * Writes queued in this process, handed to LMDB together once the batch before them is durable
- * (one LMDB transaction each, and the batches grow with the load). Meanwhile a queued write can still be replaced or, for a key never
- * written before, cancelled (a delivery acknowledged before its record reached LMDB costs no
- * LMDB write at all).
+ * (one LMDB transaction each, and the batches grow with the load).
  */
 class WriteBatch {
   readonly writes: QueuedWrite[] = [];
@@ -126,11 +132,17 @@ class WriteBatch {
   }
 }
 
-/** One queued write (see {@link StoreCore.queue}). */
-export class QueuedWrite {
-  /** Handed to LMDB: it can no longer be replaced or cancelled. */
-  issued = false;
-  cancelled = false;
+/**
+ * A record that changes often, its value computed when its write is handed to LMDB, so that any
+ * number of changes between two transactions cost one write.
+ */
+export interface LateValue {
+  /** The bytes to put, `null` to remove the key, or `undefined` to leave it as it is. */
+  build(): Buffer | null | undefined;
+}
+
+/** One queued write. */
+class QueuedWrite {
   constructor(
     readonly table: Table,
     /** The key, or with `seq` ≥ 0 its prefix (the key is the prefix and a 64-bit `seq`). */
@@ -138,10 +150,14 @@ export class QueuedWrite {
     readonly seq: number,
     /** undefined: a removal. */
     public value: Buffer | undefined,
-    /** Its key was never written: cancelling it leaves nothing to remove. */
-    readonly fresh: boolean,
-    readonly batch: WriteBatch,
+    readonly late: LateValue | undefined,
   ) {}
+}
+
+/** What {@link StoreCore.queueLate} returns. */
+export interface LateWrite {
+  /** The transaction holding the write committed. */
+  readonly committed: Promise<void>;
 }
 type Overlay = Map<string, { value: Buffer | undefined }>;
 interface OverlayEntry {
@@ -160,6 +176,7 @@ export class StoreCore {
   readonly maxBytes: number;
   readonly durability: Durability;
   readonly commitInterval: number;
+  readonly cacheBytes: number;
   readonly tables: Readonly<Record<TableName, Table>>;
   /** Bytes of keys and values in all tables, kept up to date by the stores. */
   usedBytes = 0;
@@ -184,8 +201,9 @@ export class StoreCore {
   /** Overlay entries of the writes of one batch. */
   #overlayBatch: { batch: WriteBatch; entries: OverlayEntry[] } | undefined;
 
-  private constructor(path: string, maxBytes: number, durability: Durability, commitInterval: number, root: RootDatabase<Buffer, Buffer>) {
+  private constructor(path: string, maxBytes: number, durability: Durability, commitInterval: number, cacheBytes: number, root: RootDatabase<Buffer, Buffer>) {
     this.path = path;
+    this.cacheBytes = cacheBytes;
     this.maxBytes = maxBytes;
     this.durability = durability;
     this.commitInterval = commitInterval;
@@ -214,6 +232,8 @@ export class StoreCore {
     if (durability !== 'flush' && durability !== 'commit') throw new RangeError(`durability must be 'flush' or 'commit', got ${String(durability)}`);
     const commitInterval = opts.commitInterval ?? 5;
     if (!(commitInterval >= 0 && commitInterval <= 1000)) throw new RangeError(`commitInterval must be 0 to 1000 ms, got ${String(opts.commitInterval)}`);
+    const cacheBytes = opts.cacheBytes ?? 4 * 1024 * 1024;
+    if (!(cacheBytes >= 0)) throw new RangeError(`cacheBytes must be a non-negative number, got ${String(opts.cacheBytes)}`);
 
     prepareDirectory(dir);
     const lock = acquireLock(dir);
@@ -228,11 +248,11 @@ export class StoreCore {
       }
       let core: StoreCore;
       try {
-        core = new StoreCore(dir, maxBytes, durability, commitInterval, root);
+        core = new StoreCore(dir, maxBytes, durability, commitInterval, cacheBytes, root);
       } catch (err) {
         throw new LmdbStoreError('corrupt', dir, 'cannot read the store tables', { cause: err });
       }
-      // A format 1 store reads as format 2: mark it so before anything of format 2 is written.
+      // An older store reads as the current format: mark it so before anything of it is written.
       if (older) writeMarker(dir, true);
       core.#lockFile = lock;
       core.#fresh = !existing;
@@ -307,29 +327,19 @@ export class StoreCore {
   }
 
   /**
-   * Queues a write of the key `prefix` + 64-bit `seq` that the caller may still {@link replace}
-   * or {@link cancel} while it is not `issued`; `fresh`: the key was never written.
+   * Queues a write of the key `prefix` + 64-bit `seq` whose value `late` gives when the write is
+   * handed to LMDB (after the current event-loop turn at the earliest). It commits with the writes
+   * queued in the same batch.
    */
-  queue(table: Table, prefix: Buffer, seq: number, value: Buffer | undefined, fresh: boolean): QueuedWrite {
+  queueLate(table: Table, prefix: Buffer, seq: number, late: LateValue): LateWrite {
     const batch = this.#batch();
-    const w = new QueuedWrite(table, prefix, seq, value, fresh, batch);
-    batch.writes.push(w);
-    return w;
-  }
-
-  /** A queued write now puts `value`, or removes (undefined; not for a fresh one: cancel it). */
-  replace(w: QueuedWrite, value: Buffer | undefined): void {
-    w.value = value;
-  }
-
-  /** Drops a queued fresh write: its key is left as it was (absent). */
-  cancel(w: QueuedWrite): void {
-    w.cancelled = true;
+    batch.writes.push(new QueuedWrite(table, prefix, seq, undefined, late));
+    return batch;
   }
 
   #write(table: Table, key: Buffer, value: Buffer | undefined): StoreWrite {
     const batch = this.#batch();
-    batch.writes.push(new QueuedWrite(table, key, -1, value, false, batch));
+    batch.writes.push(new QueuedWrite(table, key, -1, value, undefined));
     const overlay = table.overlay;
     if (overlay !== undefined) {
       const k = key.toString('latin1');
@@ -377,7 +387,6 @@ export class StoreCore {
     this.#queued = undefined;
     this.#lastIssue = performance.now();
     if (this.#failure !== undefined) {
-      for (const w of b.writes) w.issued = true;
       b.rejectCommitted(this.#failure);
       b.rejectDurable(this.#failure);
       return;
@@ -385,10 +394,14 @@ export class StoreCore {
     let raw: LmdbWrite | undefined;
     try {
       for (const w of b.writes) {
-        w.issued = true;
-        if (w.cancelled) continue;
+        let value = w.value;
+        if (w.late !== undefined) {
+          const late = w.late.build();
+          if (late === undefined) continue;
+          value = late ?? undefined;
+        }
         const key = w.seq < 0 ? w.key : this.#seqKey(w.key, w.seq);
-        raw = (w.value === undefined ? w.table.db.remove(key) : w.table.db.put(key, w.value)) as LmdbWrite;
+        raw = (value === undefined ? w.table.db.remove(key) : w.table.db.put(key, value)) as LmdbWrite;
         w.value = undefined; // LMDB copied it
       }
       b.writes.length = 0;
@@ -402,7 +415,7 @@ export class StoreCore {
     const before = this.#lastDurable;
     this.#lastDurable = b.durable;
     if (raw === undefined) {
-      // Everything was cancelled: durable as soon as what came before.
+      // Nothing to write: durable as soon as what came before.
       b.resolveCommitted();
       before.then(b.resolveDurable, b.rejectDurable);
       return;

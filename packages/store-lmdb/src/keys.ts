@@ -6,7 +6,8 @@
  *              [0xFF][SHA-256 of the client id]    longer ones (LMDB keys are limited in size);
  *                                                  the id is kept in the `client_names` table
  * sessions     client key                         -> session record
- * deliveries   client key ++ seq (u64 BE)         -> delivery (message, qos, retain, sub ids)
+ * deliveries   client key ++ seq (u64 BE)         -> a run: deliveries of the session from seq on
+ *                                                  (message, qos, retain, sub ids, packet id)
  * inflight     client key ++ packet id (u16 BE)   -> seq (u64 BE) ++ released (u8); format 1 only:
  *                                                  moved into the deliveries on open
  * awaiting_rel client key ++ packet id (u16 BE)   -> receive time (f64 BE)

@@ -1,6 +1,20 @@
-import type { SessionStore, StoredDelivery, StoredSession } from '@junction/broker-core';
-import { decodeDelivery, decodeInflight, decodeSession, decodeTime, encodeDelivery, encodeSession, encodeTime, peekDelivery, withBinding, writeU64 } from './codec.js';
-import type { QueuedWrite, StoreCore, StoreWrite, Table, TableName } from './core.js';
+import type { Message, QoS, SessionStore, StoredDelivery, StoredSession } from '@junction/broker-core';
+import {
+  decodeBody,
+  decodeInflight,
+  decodeSession,
+  decodeTime,
+  deliveryBodySize,
+  encodeSession,
+  encodeTime,
+  peekBody,
+  readRun,
+  RUN_MEMBER_OVERHEAD,
+  RUN_OVERHEAD,
+  RunWriter,
+  writeU64,
+} from './codec.js';
+import type { LateValue, LateWrite, StoreCore, Table, TableName } from './core.js';
 import { LmdbStoreError } from './errors.js';
 import { checkPacketId, clientIdOfKey, clientKey, isHashedClientKey, packetIdKey, readPacketIdSuffix, readSeqSuffix, seqKey, splitKey } from './keys.js';
 
@@ -10,40 +24,118 @@ const NEVER_EXPIRES = 0xffffffff;
 /** Bytes of an awaiting-rel value (time). */
 const REL_VALUE = 8;
 /**
- * Encoded deliveries kept in memory once committed, all sessions together, so that marking one
- * in flight (which rewrites its record with the packet id) does not read it back from disk. Beyond
- * this they are read back. Records not committed yet are always kept: reads must see them.
- */
-const CACHE_BYTES = 4 * 1024 * 1024;
-/**
  * A QoS 1 delivery's in-flight state is written behind by up to this long: one acknowledged
- * sooner (the common case) never has it written, its record is just removed.
+ * sooner (the common case) never has it written.
  */
 const WRITE_BEHIND_MS = 5;
+/** Bounds on one run: a run is rewritten whole while any of its deliveries is left. */
+const RUN_MAX_DELIVERIES = 512;
+const RUN_MAX_BYTES = 64 * 1024;
 
 function noop(): void {}
 
-/** In-memory index entry of one stored delivery; its message stays on disk. */
+const QOS_MASK = 3;
+const RETAIN = 4;
+const RELEASED = 8;
+const BEHIND = 16;
+const DEAD = 32;
+
+/**
+ * In-memory index entry of one stored delivery. Kept small (there may be millions): the flags
+ * share one field, and the message is held only until the delivery is first written.
+ */
 class DeliveryEntry {
+  #flags: number;
   /** 0 while queued. */
   packetId = 0;
-  released = false;
-  /** The record as last written: while its commit is pending, then while the cache has room. */
-  value: Buffer | undefined = undefined;
+  /** The message until the delivery is first written; then its body is in the run's value. */
+  message: Message | undefined = undefined;
+  subscriptionIds: readonly number[] | undefined = undefined;
+  /** Where its body lies in the run's value (when the run has one). */
+  off = 0;
+  /** Length of its body (known before it is encoded). */
+  len: number;
+  constructor(
+    readonly seq: number,
+    readonly run: Run,
+    len: number,
+    /** The message's expiresAt; undefined when it never expires. */
+    readonly expiresAt: number | undefined,
+    qos: QoS,
+    retain: boolean,
+  ) {
+    this.len = len;
+    this.#flags = (qos & QOS_MASK) | (retain ? RETAIN : 0);
+  }
+
+  get qos(): QoS {
+    return (this.#flags & QOS_MASK) as QoS;
+  }
+  get retain(): boolean {
+    return (this.#flags & RETAIN) !== 0;
+  }
+  /** PUBREC received (QoS 2). */
+  get released(): boolean {
+    return (this.#flags & RELEASED) !== 0;
+  }
+  set released(v: boolean) {
+    this.#flags = v ? this.#flags | RELEASED : this.#flags & ~RELEASED;
+  }
   /** Its packet id is not written yet (see WRITE_BEHIND_MS). */
-  behind = false;
-  /** The last write of its record while LMDB has not committed it (replaced or cancelled while
-   * still queued). */
-  write: QueuedWrite | undefined = undefined;
+  get behind(): boolean {
+    return (this.#flags & BEHIND) !== 0;
+  }
+  set behind(v: boolean) {
+    this.#flags = v ? this.#flags | BEHIND : this.#flags & ~BEHIND;
+  }
+  /** Not completed or discarded. */
+  get live(): boolean {
+    return (this.#flags & DEAD) === 0;
+  }
+  kill(): void {
+    this.#flags |= DEAD;
+    this.message = undefined;
+    this.subscriptionIds = undefined;
+  }
+  /** Bytes it accounts for in the store's total. */
+  get size(): number {
+    return this.len + RUN_MEMBER_OVERHEAD;
+  }
+}
+
+const NO_MEMBERS: DeliveryEntry[] = [];
+
+/**
+ * The deliveries of one session written in one transaction: one LMDB record under the sequence
+ * number of the first, rewritten (with the deliveries left) whenever one of them changes, and
+ * removed when none is left. Changes between two transactions cost one write.
+ */
+class Run implements LateValue {
+  /**
+   * In sequence order; completed ones are dropped when the run is next written. Set with its
+   * first members (an array made by its first push would reserve room for 17).
+   */
+  members: DeliveryEntry[] = NO_MEMBERS;
+  live = 0;
+  /** Body bytes of the members, for the bound on a run. */
+  bytes = 0;
+  /** Its write queued for the next transaction. */
+  write: LateWrite | undefined = undefined;
   /** Its key may exist in LMDB (a removal must be written). */
   onDisk = false;
+  /** The value last written or read, while kept in memory (the members' `off` point into it). */
+  value: Buffer | undefined = undefined;
   constructor(
-    /** Key plus value bytes. */
-    public size: number,
-    /** The message's expiresAt; NaN when it never expires. */
-    readonly expiresAt: number,
-    readonly qos: number,
+    readonly st: ClientState,
+    readonly seq: number,
+    /** The store's encoder, shared by all runs. */
+    readonly builder: (run: Run) => Buffer | null | undefined,
   ) {}
+
+  /** The value to write, called when the write goes to LMDB. */
+  build(): Buffer | null | undefined {
+    return this.builder(this);
+  }
 }
 
 /** Everything indexed for one client id; a record is optional (deliveries may come first). */
@@ -54,6 +146,8 @@ class ClientState {
   readonly inflight = new Map<number, number>();
   /** Inbound QoS 2 packet id to receive time. */
   readonly awaitingRel = new Map<number, number>();
+  /** The run new deliveries join while its write is still queued. */
+  openRun: Run | undefined = undefined;
   hasRecord = false;
   recordSize = 0;
   /** When the session expires (ms), Infinity while connected or for a never-expiring session. */
@@ -96,9 +190,14 @@ export interface PurgeResult {
  *   reused, also across `delete` and restarts);
  * - a delivery's `released: false` is not kept (it reads back as absent).
  *
- * A delivery is one record: its packet id and release state are part of it, so marking it in
- * flight rewrites the record and completing it is one removal. (Stores written by earlier
- * versions kept them in the `inflight` table; they are moved into the records on open.)
+ * The deliveries a session gets between two transactions are stored together, as one run
+ * record, with each delivery's packet id and release state. A change to any of them (sent,
+ * released, acknowledged) rewrites the run once in the next transaction, whatever the number of
+ * changes; the run is removed with its last delivery, and one that never reached LMDB is never
+ * written. So a busy session costs a few LMDB writes per transaction, not two per message, and a
+ * delivery acknowledged before its transaction is not even encoded. (Stores written by earlier
+ * versions hold one delivery per record, read as runs of one; format 1 kept packet ids in the
+ * `inflight` table, moved into the records on open.)
  *
  * Every write resolves at the store's durability point. Writes are applied in call order, each
  * one visible to reads at once: callers need not wait for one write before issuing the next, and
@@ -113,14 +212,16 @@ export class LmdbSessionStore implements SessionStore {
   readonly #names: Table;
   readonly #clients = new Map<string, ClientState>();
   readonly #release: () => Promise<void>;
+  readonly #runWriter = new RunWriter();
+  readonly #buildRun = (run: Run): Buffer | null | undefined => this.#build(run);
   #deliveryCount = 0;
-  /** Bytes of the `value` of all delivery entries. */
+  /** Bytes of the `value` of all runs (bounded by the store's `cacheBytes` once they commit). */
   #cachedBytes = 0;
-  /** Deliveries whose in-flight state is written behind: (client, seq, entry) triples. */
-  #behind: (ClientState | number | DeliveryEntry)[] = [];
+  /** Deliveries whose in-flight state is written behind. */
+  #behind: DeliveryEntry[] = [];
   #behindTimer: NodeJS.Timeout | undefined;
-  /** Delivery records written in the current transaction: (entry, value) pairs. */
-  #batch: { write: StoreWrite; items: (DeliveryEntry | Buffer)[] } | undefined;
+  /** Runs written in the transaction being built: (run, value) pairs, to trim the cache once it commits. */
+  #built: { write: LateWrite; items: (Run | Buffer)[] } | undefined;
   #closed = false;
 
   /** @internal Use `openLmdbStores`. */
@@ -175,39 +276,50 @@ export class LmdbSessionStore implements SessionStore {
         core.usedBytes += st.recordSize;
       });
     }
-    /** Entries whose record must be rewritten with their binding as indexed. */
-    const fix = new Map<DeliveryEntry, { st: ClientState; seq: number }>();
-    /** Points `packetId` at `seq`; a delivery holding it before goes back to the queue. */
-    const bind = (st: ClientState, seq: number, entry: DeliveryEntry, packetId: number, released: boolean): void => {
+    /** Runs to rewrite with their bindings as indexed. */
+    const fix = new Set<Run>();
+    /** Points `packetId` at `entry`; a delivery holding it before goes back to the queue. */
+    const bind = (st: ClientState, entry: DeliveryEntry, packetId: number, released: boolean): void => {
       const holder = st.inflight.get(packetId);
-      if (holder !== undefined && holder !== seq) {
+      if (holder !== undefined && holder !== entry.seq) {
         const other = st.deliveries.get(holder)!;
         other.packetId = 0;
         other.released = false;
-        fix.set(other, { st, seq: holder });
+        fix.add(other.run);
       }
-      if (entry.packetId !== 0 && entry.packetId !== packetId && st.inflight.get(entry.packetId) === seq) st.inflight.delete(entry.packetId);
-      st.inflight.set(packetId, seq);
+      if (entry.packetId !== 0 && entry.packetId !== packetId && st.inflight.get(entry.packetId) === entry.seq) st.inflight.delete(entry.packetId);
+      st.inflight.set(packetId, entry.seq);
       entry.packetId = packetId;
       entry.released = released;
     };
     for (const { key, value } of this.#deliveries.db.getRange({})) {
       guard('deliveries', key, () => {
         const { client, rest } = splitKey(key, 8);
-        const seq = readSeqSuffix(key, rest);
+        const runSeq = readSeqSuffix(key, rest);
         const st = stateOf(client, 'deliveries');
-        const peek = peekDelivery(value);
-        const entry = new DeliveryEntry(key.length + value.length, peek.expiresAt ?? NaN, peek.qos);
-        entry.onDisk = true;
-        st.deliveries.set(seq, entry);
-        // In key order: when two records claim one packet id, the later one was bound last.
-        if (peek.packetId !== 0) bind(st, seq, entry, peek.packetId, peek.released);
-        this.#deliveryCount++;
-        core.usedBytes += entry.size;
-        core.seenSeq(seq);
+        const { value: buf, members } = readRun(value);
+        const run = new Run(st, runSeq, this.#buildRun);
+        run.members = new Array<DeliveryEntry>(members.length / 3);
+        run.onDisk = true;
+        core.usedBytes += st.key.length + 8 + RUN_OVERHEAD;
+        for (let i = 0; i < members.length; i += 3) {
+          const seq = runSeq + members[i]!;
+          const len = members[i + 2]!;
+          const peek = peekBody(buf, members[i + 1]!, len);
+          const entry = new DeliveryEntry(seq, run, len, peek.expiresAt, peek.qos, false);
+          run.members[i / 3] = entry;
+          run.live++;
+          run.bytes += len;
+          st.deliveries.set(seq, entry);
+          // In key order: when two records claim one packet id, the later one was bound last.
+          if (peek.packetId !== 0) bind(st, entry, peek.packetId, peek.released);
+          this.#deliveryCount++;
+          core.usedBytes += entry.size;
+          core.seenSeq(seq);
+        }
       });
     }
-    // Packet ids kept apart by earlier versions: moved into the delivery records.
+    // Packet ids kept apart by format 1: moved into the delivery records.
     for (const { key, value } of this.#inflight.db.getRange({})) {
       guard('inflight', key, () => {
         const { client, rest } = splitKey(key, 2);
@@ -217,15 +329,13 @@ export class LmdbSessionStore implements SessionStore {
         const entry = st.deliveries.get(seq);
         // A marker without its delivery (left by a crash between the two) is dropped.
         if (entry !== undefined) {
-          bind(st, seq, entry, packetId, released);
-          fix.set(entry, { st, seq });
+          bind(st, entry, packetId, released);
+          fix.add(entry.run);
         }
         core.remove(this.#inflight, Buffer.from(key));
       });
     }
-    for (const [entry, { st, seq }] of fix) {
-      if (st.deliveries.get(seq) === entry) this.#rewrite(st, seq, entry);
-    }
+    for (const run of fix) guard('deliveries', run.st.seqKey(run.seq), () => this.#dirty(run));
     for (const { key, value } of this.#rel.db.getRange({})) {
       guard('awaiting_rel', key, () => {
         const { client, rest } = splitKey(key, 2);
@@ -278,137 +388,179 @@ export class LmdbSessionStore implements SessionStore {
   }
 
   /**
-   * Writes a delivery record and keeps it in memory (reads must see it before it commits). A
-   * write of it still queued is replaced: one LMDB write for an append and its in-flight mark.
+   * Queues the write of a run that changed, unless it is queued already. Its members' bodies are
+   * read back first if they are not in memory, so that a damaged record is reported to the caller
+   * (with nothing changed yet) rather than when the transaction is built.
    */
-  #putDelivery(st: ClientState, seq: number, entry: DeliveryEntry, value: Buffer): void {
-    const core = this.#core;
-    let w = entry.write;
-    if (w !== undefined && !w.issued) core.replace(w, value);
-    else {
-      if (w !== undefined) entry.onDisk = true;
-      w = entry.write = core.queue(this.#deliveries, st.key, seq, value, !entry.onDisk);
-    }
-    const write = w.batch.committed;
-    if (entry.value !== undefined) this.#cachedBytes -= entry.value.length;
-    entry.value = value;
-    this.#cachedBytes += value.length;
-    // Records of one transaction share its promise: one callback per transaction.
-    let batch = this.#batch;
-    if (batch === undefined || batch.write !== write) {
-      const items: (DeliveryEntry | Buffer)[] = [];
-      batch = this.#batch = { write, items };
-      write.then(() => this.#committed(items), noop); // a failure is reported through sync()
-    }
-    batch.items.push(entry, value);
-  }
-
-  /** Records of a committed transaction: readable from disk now, kept while the cache has room. */
-  #committed(items: (DeliveryEntry | Buffer)[]): void {
-    for (let i = 0; i < items.length; i += 2) {
-      const entry = items[i] as DeliveryEntry;
-      if (entry.write?.issued === true) {
-        entry.write = undefined;
-        entry.onDisk = true;
-      }
-    }
-    for (let i = 0; i < items.length && this.#cachedBytes > CACHE_BYTES; i += 2) {
-      const entry = items[i] as DeliveryEntry;
-      const value = items[i + 1] as Buffer;
-      if (entry.value === value) {
-        entry.value = undefined;
-        this.#cachedBytes -= value.length;
-      }
-    }
-  }
-
-  /** A delivery's record rewritten with another packet id and release state. */
-  #withBinding(st: ClientState, seq: number, entry: DeliveryEntry, packetId: number, released: boolean): Buffer {
-    // A record still in memory is the one this store wrote: its checksum need not be checked.
-    const cached = entry.value;
-    const value = cached ?? this.#core.read(this.#deliveries, st.seqKey(seq));
-    if (value === undefined) throw this.#core.corrupt('deliveries', `missing delivery ${seq} of ${JSON.stringify(st.id)}`, undefined);
-    try {
-      return withBinding(value, packetId, released, cached !== undefined);
-    } catch (err) {
-      throw this.#core.corrupt('deliveries', `delivery ${seq} of ${JSON.stringify(st.id)}`, err);
-    }
-  }
-
-  /** Queues the rewrite of a delivery's record with its binding as indexed. */
-  #rewrite(st: ClientState, seq: number, entry: DeliveryEntry): void {
-    this.#store(st, seq, entry, this.#withBinding(st, seq, entry, entry.packetId, entry.released));
-  }
-
-  #store(st: ClientState, seq: number, entry: DeliveryEntry, value: Buffer): void {
-    entry.behind = false;
-    const size = st.key.length + 8 + value.length;
-    this.#core.usedBytes += size - entry.size;
-    entry.size = size;
-    this.#putDelivery(st, seq, entry, value);
+  #dirty(run: Run): void {
+    if (run.write !== undefined) return;
+    if (run.value === undefined && run.onDisk && run.live > 0) this.#loadRun(run);
+    run.write = this.#core.queueLate(this.#deliveries, run.st.key, run.seq, run);
   }
 
   /**
-   * Points `packetId` at `seq` (rewriting its record), returning any other delivery holding it to
-   * the queue (rewriting that one too).
+   * Reads a run's value back from LMDB, pointing its members at their bodies; `keep`: it stays in
+   * memory as the run's value (until the run is next written).
    */
-  #bind(st: ClientState, seq: number, entry: DeliveryEntry, packetId: number, released: boolean): void {
+  #loadRun(run: Run, keep = true): Buffer {
+    const st = run.st;
+    const core = this.#core;
+    const stored = core.read(this.#deliveries, st.seqKey(run.seq));
+    if (stored === undefined) throw core.corrupt('deliveries', `missing deliveries ${run.seq} of ${JSON.stringify(st.id)}`, undefined);
+    let value: Buffer;
+    let members: number[];
+    try {
+      ({ value, members } = readRun(stored));
+    } catch (err) {
+      throw core.corrupt('deliveries', `deliveries ${run.seq} of ${JSON.stringify(st.id)}`, err);
+    }
+    let i = 0;
+    for (const e of run.members) {
+      if (!e.live || e.message !== undefined) continue;
+      const delta = e.seq - run.seq;
+      while (i < members.length && members[i]! < delta) i += 3;
+      if (members[i] !== delta) throw core.corrupt('deliveries', `delivery ${e.seq} missing from its record (${JSON.stringify(st.id)})`, undefined);
+      e.off = members[i + 1]!;
+      e.len = members[i + 2]!;
+    }
+    if (keep) {
+      run.value = value;
+      this.#cachedBytes += value.length;
+    }
+    return value;
+  }
+
+  /** The value of a run as it is now (see {@link Run}); called as its transaction is built. */
+  #build(run: Run): Buffer | null | undefined {
+    const write = run.write!;
+    run.write = undefined;
+    if (run.st.openRun === run) run.st.openRun = undefined;
+    const members = run.members;
+    let n = 0;
+    for (const e of members) if (e.live) members[n++] = e;
+    members.length = n;
+    if (n === 0) {
+      this.#uncache(run);
+      const was = run.onDisk;
+      run.onDisk = false;
+      return was ? null : undefined;
+    }
+    let src = run.value;
+    if (src === undefined && run.onDisk) {
+      this.#loadRun(run); // evicted meanwhile: throws (failing the store) only for a damaged record
+      src = run.value;
+    }
+    const w = this.#runWriter;
+    w.begin(n);
+    for (const e of members) {
+      e.behind = false;
+      const m = e.message;
+      if (m !== undefined) {
+        e.off = w.add(e.seq - run.seq, e.qos, e.retain, e.subscriptionIds, m, e.packetId, e.released);
+        e.message = undefined;
+        e.subscriptionIds = undefined;
+        // deliveryBodySize is exact (tested); should it ever differ, the accounting follows.
+        this.#core.usedBytes += w.lastLength - e.len;
+        run.bytes += w.lastLength - e.len;
+      } else {
+        e.off = w.addEncoded(e.seq - run.seq, src!, e.off, e.len, e.packetId, e.released);
+      }
+      e.len = w.lastLength;
+    }
+    const value = w.finish();
+    this.#uncache(run);
+    run.value = value;
+    this.#cachedBytes += value.length;
+    run.onDisk = true;
+    // Values of one transaction share its promise: one callback per transaction.
+    let built = this.#built;
+    if (built === undefined || built.write !== write) {
+      const items: (Run | Buffer)[] = [];
+      built = this.#built = { write, items };
+      write.committed.then(() => this.#committed(items), noop); // a failure is reported through sync()
+    }
+    built.items.push(run, value);
+    return value;
+  }
+
+  #uncache(run: Run): void {
+    if (run.value === undefined) return;
+    this.#cachedBytes -= run.value.length;
+    run.value = undefined;
+  }
+
+  /** Runs of a committed transaction: readable from disk now, kept in memory while the cache has room. */
+  #committed(items: (Run | Buffer)[]): void {
+    for (let i = 0; i < items.length && this.#cachedBytes > this.#core.cacheBytes; i += 2) {
+      const run = items[i] as Run;
+      // A run queued again keeps its value for that write.
+      if (run.value === items[i + 1] && run.write === undefined) this.#uncache(run);
+    }
+  }
+
+  /**
+   * Points `packetId` at `entry`, returning any other delivery holding it to the queue; both runs
+   * are rewritten.
+   */
+  #bind(st: ClientState, entry: DeliveryEntry, packetId: number, released: boolean): void {
     this.#flushBehind();
     const holder = st.inflight.get(packetId);
-    const other = holder !== undefined && holder !== seq ? st.deliveries.get(holder) : undefined;
-    // Both records are made before anything changes: a damaged one leaves the index as it was.
-    const value = this.#withBinding(st, seq, entry, packetId, released);
-    const otherValue = other !== undefined ? this.#withBinding(st, holder!, other, 0, false) : undefined;
-    if (entry.packetId !== 0 && entry.packetId !== packetId && st.inflight.get(entry.packetId) === seq) st.inflight.delete(entry.packetId);
-    st.inflight.set(packetId, seq);
+    const other = holder !== undefined && holder !== entry.seq ? st.deliveries.get(holder) : undefined;
+    // Both runs are readable before anything changes: a damaged one leaves the index as it was.
+    this.#dirty(entry.run);
+    if (other !== undefined) this.#dirty(other.run);
+    if (entry.packetId !== 0 && entry.packetId !== packetId && st.inflight.get(entry.packetId) === entry.seq) st.inflight.delete(entry.packetId);
+    st.inflight.set(packetId, entry.seq);
     entry.packetId = packetId;
     entry.released = released;
+    entry.behind = false;
     if (other !== undefined) {
       other.packetId = 0;
       other.released = false;
-      this.#store(st, holder!, other, otherValue!);
+      other.behind = false;
     }
-    this.#store(st, seq, entry, value);
   }
 
-  /** Queues the removal of a delivery (its packet id goes with it). */
-  #drop(st: ClientState, seq: number, entry: DeliveryEntry): void {
-    const core = this.#core;
-    if (entry.packetId !== 0 && st.inflight.get(entry.packetId) === seq) st.inflight.delete(entry.packetId);
-    st.deliveries.delete(seq);
+  /** Removes a delivery (its packet id goes with it); its run is rewritten without it. */
+  #drop(st: ClientState, entry: DeliveryEntry): void {
+    if (entry.packetId !== 0 && st.inflight.get(entry.packetId) === entry.seq) st.inflight.delete(entry.packetId);
+    st.deliveries.delete(entry.seq);
     this.#deliveryCount--;
-    if (entry.value !== undefined) {
-      this.#cachedBytes -= entry.value.length;
-      entry.value = undefined;
-    }
-    this.#removeRecord(st, seq, entry);
-    core.usedBytes -= entry.size;
+    this.#unlink(entry);
   }
 
-  /** Queues the removal of a delivery's record; one that never reached LMDB is just not written. */
-  #removeRecord(st: ClientState, seq: number, entry: DeliveryEntry): void {
-    const core = this.#core;
-    const w = entry.write;
-    entry.write = undefined;
-    if (w !== undefined && !w.issued) {
-      if (w.fresh) core.cancel(w);
-      else core.replace(w, undefined);
-    } else core.queue(this.#deliveries, st.key, seq, undefined, false);
+  /** Takes a delivery out of its run, releasing its bytes (and the run's, for its last one). */
+  #unlink(entry: DeliveryEntry): void {
+    const run = entry.run;
+    entry.kill();
+    this.#core.usedBytes -= entry.size;
+    run.bytes -= entry.len;
+    if (--run.live === 0) this.#core.usedBytes -= run.st.key.length + 8 + RUN_OVERHEAD;
+    if (run.write === undefined) {
+      if (run.live === 0 && !run.onDisk) return;
+      // A run whose value was evicted is read back now only if deliveries remain in it.
+      this.#dirty(run);
+    }
   }
 
   /** Queues the removal of everything of a client; true if it had a record. */
   #deleteState(st: ClientState): boolean {
     const core = this.#core;
     this.#clients.delete(st.id);
-    for (const [seq, entry] of st.deliveries) {
-      this.#removeRecord(st, seq, entry);
+    st.openRun = undefined;
+    for (const entry of st.deliveries.values()) {
+      // Its run is removed whole: nothing of it needs reading back.
+      const run = entry.run;
+      entry.kill();
       core.usedBytes -= entry.size;
-      if (entry.value !== undefined) {
-        this.#cachedBytes -= entry.value.length;
-        entry.value = undefined;
+      if (--run.live === 0) {
+        core.usedBytes -= st.key.length + 8 + RUN_OVERHEAD;
+        if (run.write === undefined && run.onDisk) run.write = core.queueLate(this.#deliveries, st.key, run.seq, run);
       }
     }
     this.#deliveryCount -= st.deliveries.size;
+    st.deliveries.clear();
+    st.inflight.clear();
     for (const packetId of st.awaitingRel.keys()) {
       core.remove(this.#rel, packetIdKey(st.key, packetId));
       core.usedBytes -= st.key.length + 2 + REL_VALUE;
@@ -494,38 +646,49 @@ export class LmdbSessionStore implements SessionStore {
     this.#check();
     const packetId = d.packetId ?? 0;
     if (d.packetId !== undefined) checkPacketId(d.packetId); // validates before any change
-    const released = packetId !== 0 && d.released === true;
-    const value = encodeDelivery(d, packetId, released);
     const st = this.#state(clientId);
     const core = this.#core;
-    const size = st.key.length + 8 + value.length;
-    core.reserve(size, 'delivery to', clientId);
-    const seq = core.nextSeq();
-    const entry = new DeliveryEntry(size, d.message.expiresAt ?? NaN, d.qos);
+    const message = d.message;
+    const body = deliveryBodySize(d.subscriptionIds, message);
+    let run = st.openRun;
+    if (run !== undefined && (run.write === undefined || run.members.length >= RUN_MAX_DELIVERIES || run.bytes + body > RUN_MAX_BYTES)) run = undefined;
+    const size = body + RUN_MEMBER_OVERHEAD;
+    const runSize = run === undefined || run.live === 0 ? st.key.length + 8 + RUN_OVERHEAD : 0;
+    core.reserve(size + runSize, 'delivery to', clientId);
     if (packetId !== 0) {
       this.#flushBehind();
       const holder = st.inflight.get(packetId);
       const other = holder !== undefined ? st.deliveries.get(holder) : undefined;
       if (other !== undefined) {
         // The delivery that held the packet id goes back to the queue.
-        let otherValue: Buffer;
         try {
-          otherValue = this.#withBinding(st, holder!, other, 0, false);
+          this.#dirty(other.run);
         } catch (err) {
-          core.usedBytes -= size;
+          core.usedBytes -= size + runSize;
           throw err;
         }
         other.packetId = 0;
         other.released = false;
-        this.#store(st, holder!, other, otherValue);
+        other.behind = false;
       }
+    }
+    const seq = core.nextSeq();
+    if (run === undefined) run = st.openRun = new Run(st, seq, this.#buildRun);
+    const entry = new DeliveryEntry(seq, run, body, message.expiresAt, d.qos, d.retain);
+    entry.message = message;
+    entry.subscriptionIds = d.subscriptionIds;
+    if (packetId !== 0) {
       st.inflight.set(packetId, seq);
       entry.packetId = packetId;
-      entry.released = released;
+      entry.released = d.released === true;
     }
+    if (run.members === NO_MEMBERS) run.members = [entry];
+    else run.members.push(entry);
+    run.live++;
+    run.bytes += body;
     st.deliveries.set(seq, entry);
     this.#deliveryCount++;
-    this.#putDelivery(st, seq, entry, value);
+    if (run.write === undefined) run.write = core.queueLate(this.#deliveries, st.key, run.seq, run);
     return { seq, durable: core.sync() };
   }
 
@@ -546,14 +709,17 @@ export class LmdbSessionStore implements SessionStore {
       checkPacketId(packetId);
       const holder = st.inflight.get(packetId);
       if (entry.qos === 1 && entry.packetId === 0 && (holder === undefined || holder === seq)) {
-        // Written behind: an acknowledgement within WRITE_BEHIND_MS saves the write.
         st.inflight.set(packetId, seq);
         entry.packetId = packetId;
-        entry.behind = true;
-        this.#behind.push(st, seq, entry);
-        this.#behindTimer ??= setTimeout(this.#writeBehind, WRITE_BEHIND_MS);
+        // Written behind, unless its run is written anyway: an acknowledgement within
+        // WRITE_BEHIND_MS saves the write.
+        if (entry.run.write === undefined) {
+          entry.behind = true;
+          this.#behind.push(entry);
+          this.#behindTimer ??= setTimeout(this.#writeBehind, WRITE_BEHIND_MS);
+        }
       } else {
-        this.#bind(st, seq, entry, packetId, false);
+        this.#bind(st, entry, packetId, false);
       }
     }
     return this.#core.sync();
@@ -577,13 +743,11 @@ export class LmdbSessionStore implements SessionStore {
     if (list.length === 0) return;
     this.#behind = [];
     if (this.#closed || this.#core.closed) return;
-    for (let i = 0; i < list.length; i += 3) {
-      const st = list[i] as ClientState;
-      const seq = list[i + 1] as number;
-      const entry = list[i + 2] as DeliveryEntry;
-      if (!entry.behind || st.deliveries.get(seq) !== entry || this.#clients.get(st.id) !== st) continue;
+    for (const entry of list) {
+      if (!entry.behind || !entry.live) continue;
+      entry.behind = false;
       try {
-        this.#rewrite(st, seq, entry);
+        this.#dirty(entry.run);
       } catch {
         // A damaged record (it stays queued on disk; reading it reports the damage), or a failed
         // store (every later call reports that).
@@ -599,9 +763,8 @@ export class LmdbSessionStore implements SessionStore {
     const entry = st.deliveries.get(seq);
     if (entry === undefined || entry.released) return;
     this.#flushBehind();
-    const value = this.#withBinding(st, seq, entry, packetId, true);
+    this.#dirty(entry.run);
     entry.released = true;
-    this.#store(st, seq, entry, value);
     return this.#core.sync();
   }
 
@@ -627,7 +790,7 @@ export class LmdbSessionStore implements SessionStore {
       st.inflight.delete(packetId);
       return false;
     }
-    this.#drop(st, seq, entry);
+    this.#drop(st, entry);
     return true;
   }
 
@@ -648,7 +811,7 @@ export class LmdbSessionStore implements SessionStore {
     const st = this.#clients.get(clientId);
     const entry = st?.deliveries.get(seq);
     if (st === undefined || entry === undefined) return false;
-    this.#drop(st, seq, entry);
+    this.#drop(st, entry);
     return true;
   }
 
@@ -657,14 +820,30 @@ export class LmdbSessionStore implements SessionStore {
     const st = this.#clients.get(clientId);
     if (st === undefined) return [];
     const out: StoredDelivery[] = [];
-    for (const [seq, entry] of st.deliveries) {
-      const buf = entry.value ?? this.#core.read(this.#deliveries, st.seqKey(seq));
-      if (buf === undefined) throw this.#core.corrupt('deliveries', `missing delivery ${seq} of ${JSON.stringify(st.id)}`, undefined);
+    // A run read back for this is not kept: reading a long queue does not fill the memory.
+    let read: Run | undefined;
+    let readValue: Buffer | undefined;
+    for (const entry of st.deliveries.values()) {
       let d: Mutable<StoredDelivery>;
-      try {
-        d = { seq, ...decodeDelivery(buf) };
-      } catch (err) {
-        throw this.#core.corrupt('deliveries', `delivery ${seq} of ${JSON.stringify(st.id)}`, err);
+      const message = entry.message;
+      if (message !== undefined) {
+        d = { seq: entry.seq, message, qos: entry.qos, retain: entry.retain };
+        if (entry.subscriptionIds !== undefined) d.subscriptionIds = entry.subscriptionIds;
+      } else {
+        const run = entry.run;
+        let value = run.value;
+        if (value === undefined) {
+          if (read !== run) {
+            readValue = this.#loadRun(run, false);
+            read = run;
+          }
+          value = readValue!;
+        }
+        try {
+          d = { seq: entry.seq, ...decodeBody(value, entry.off, entry.len) };
+        } catch (err) {
+          throw this.#core.corrupt('deliveries', `delivery ${entry.seq} of ${JSON.stringify(st.id)}`, err);
+        }
       }
       if (entry.packetId !== 0) d.packetId = entry.packetId;
       if (entry.released) d.released = true;
@@ -718,9 +897,9 @@ export class LmdbSessionStore implements SessionStore {
         result.sessions++;
         continue;
       }
-      for (const [seq, entry] of st.deliveries) {
-        if (entry.packetId === 0 && entry.expiresAt <= now) {
-          this.#drop(st, seq, entry);
+      for (const entry of st.deliveries.values()) {
+        if (entry.packetId === 0 && entry.expiresAt !== undefined && entry.expiresAt <= now) {
+          this.#drop(st, entry);
           result.deliveries++;
         }
       }

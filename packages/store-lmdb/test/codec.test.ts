@@ -3,7 +3,22 @@ import { randomBytes } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CorruptValueError, crc32, decodeDelivery, decodeMessage, decodeSession, encodeDelivery, encodeMessage, encodeSession, peekDeliveryExpiry, peekMessage } from '../src/codec.js';
+import {
+  CorruptValueError,
+  crc32,
+  decodeBody,
+  decodeDelivery,
+  decodeMessage,
+  decodeSession,
+  deliveryBodySize,
+  encodeDelivery,
+  encodeMessage,
+  encodeSession,
+  peekBody,
+  peekMessage,
+  readRun,
+  RunWriter,
+} from '../src/codec.js';
 import { clientKey, retainedKey, seqKey, splitKey } from '../src/keys.js';
 
 /** A deep copy with ordinary prototypes (fast-check builds records without one); Buffers kept. */
@@ -59,22 +74,63 @@ describe('codec', () => {
     );
   });
 
-  it('deliveries round-trip exactly, subscription ids included', () => {
+  const arbDelivery = fc.record({
+    message: arbMessage.map(plain),
+    qos: fc.constantFrom(0 as const, 1 as const, 2 as const),
+    retain: fc.boolean(),
+    subscriptionIds: fc.option(fc.array(fc.integer({ min: 1, max: 268_435_455 }), { maxLength: 5 }), { nil: undefined }),
+    packetId: fc.integer({ min: 0, max: 0xffff }),
+    released: fc.boolean(),
+    gap: fc.integer({ min: 1, max: 2 ** 40 }),
+  });
+
+  it('deliveries round-trip exactly, subscription ids included, alone and in runs', () => {
+    const writer = new RunWriter();
     fc.assert(
-      fc.property(
-        arbMessage.map(plain),
-        fc.constantFrom(0 as const, 1 as const, 2 as const),
-        fc.boolean(),
-        fc.option(fc.array(fc.integer({ min: 1, max: 268_435_455 }), { maxLength: 5 }), { nil: undefined }),
-        (message, qos, retain, subscriptionIds) => {
-          const d = subscriptionIds === undefined ? { message, qos, retain } : { message, qos, retain, subscriptionIds };
-          const buf = encodeDelivery(d);
-          expect(decodeDelivery(buf)).toStrictEqual(d);
-          expect(peekDeliveryExpiry(buf)).toBe(message.expiresAt);
-        },
-      ),
+      fc.property(fc.array(arbDelivery, { minLength: 1, maxLength: 6 }), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), (list, keep) => {
+        const bodies = list.map(({ message, qos, retain, subscriptionIds }) => (subscriptionIds === undefined ? { message, qos, retain } : { message, qos, retain, subscriptionIds }));
+        for (const d of bodies) expect(decodeDelivery(encodeDelivery(d))).toStrictEqual(d);
+        const deltas: number[] = [];
+        let delta = 0;
+        for (const x of list) deltas.push((delta += x.gap) - list[0]!.gap);
+        // A run encoded from the fields; its size is known beforehand.
+        writer.begin(list.length);
+        list.forEach((x, i) => {
+          writer.add(deltas[i]!, x.qos, x.retain, x.subscriptionIds, x.message, x.packetId, x.released && x.packetId !== 0);
+          expect(writer.lastLength).toBe(deliveryBodySize(x.subscriptionIds, x.message));
+        });
+        const first = readRun(writer.finish());
+        // Rewritten from its bodies, some left out and bound anew.
+        const kept = list.map((_, i) => i).filter((i) => keep[i]);
+        if (kept.length === 0) kept.push(0);
+        writer.begin(kept.length);
+        for (const i of kept) writer.addEncoded(deltas[i]!, first.value, first.members[3 * i + 1]!, first.members[3 * i + 2]!, i + 1, list[i]!.qos === 2);
+        const second = readRun(writer.finish());
+        expect(second.members.filter((_, j) => j % 3 === 0)).toEqual(kept.map((i) => deltas[i]));
+        kept.forEach((i, j) => {
+          const [off, len] = [second.members[3 * j + 1]!, second.members[3 * j + 2]!];
+          expect(decodeBody(second.value, off, len)).toStrictEqual(bodies[i]);
+          expect(peekBody(second.value, off, len)).toEqual({ expiresAt: list[i]!.message.expiresAt, packetId: i + 1, released: list[i]!.qos === 2, qos: list[i]!.qos });
+        });
+      }),
       { numRuns: 200 },
     );
+  });
+
+  it('a delivery of format 2 or 1 reads as a run of one', () => {
+    const d = { message: { topic: 'a/b', payload: Buffer.from('x'), qos: 1 as const, retain: false, from: { clientId: 'c', protocol: 'mqtt', node: 'n' }, timestamp: 3 }, qos: 1 as const, retain: true };
+    const v2 = encodeDelivery(d, 7, false);
+    const run = readRun(v2);
+    expect(run.members).toEqual([0, 0, v2.length - 4]);
+    expect(peekBody(run.value, 0, run.members[2]!)).toMatchObject({ packetId: 7, released: false });
+    expect(decodeBody(run.value, 0, run.members[2]!)).toStrictEqual(d);
+    // Version 1: no packet id field.
+    const body = Buffer.concat([Buffer.from([1, v2[1]!]), v2.subarray(4, v2.length - 4)]);
+    const v1 = Buffer.concat([body, Buffer.alloc(4)]);
+    v1.writeUInt32BE(zlibCrc32(body), body.length);
+    const old = readRun(v1);
+    expect(peekBody(old.value, 0, old.members[2]!)).toMatchObject({ packetId: 0 });
+    expect(decodeBody(old.value, 0, old.members[2]!)).toStrictEqual(d);
   });
 
   it('messages of one publisher (its fields encoded once) round-trip, ASCII or not', () => {
@@ -130,6 +186,16 @@ describe('codec', () => {
       expect(() => decodeMessage(bad)).toThrow(CorruptValueError);
     }
     expect(() => decodeMessage(buf.subarray(0, buf.length - 1))).toThrow(CorruptValueError);
+    const w = new RunWriter();
+    w.begin(2);
+    w.add(0, 1, false, [4], m, 9, false);
+    w.add(3, 2, true, undefined, m, 10, true);
+    const run = w.finish();
+    for (let i = 0; i < run.length; i++) {
+      const bad = Buffer.from(run);
+      bad[i] ^= 0x10;
+      expect(() => readRun(bad)).toThrow(CorruptValueError);
+    }
   });
 });
 

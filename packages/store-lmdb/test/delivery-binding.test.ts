@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { open } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeDelivery, encodeDelivery, peekDelivery, withBinding } from '../src/codec.js';
+import { encodeDelivery } from '../src/codec.js';
 import { openLmdbStores } from '../src/index.js';
 import { clientKey, packetIdKey, seqKey } from '../src/keys.js';
 import { delivery, message, removeTempDirs, tempDir } from './helpers.js';
@@ -16,21 +16,6 @@ describe('delivery records carry their packet id', () => {
       const buf = encodeDelivery(delivery('a/b', { message: message('a/b', { payload: Buffer.alloc(size, 7) }) }), 9, false);
       expect(buf.readUInt32BE(buf.length - 4)).toBe(crc32(buf.subarray(0, buf.length - 4)));
     }
-  });
-
-  it('withBinding changes only the packet id and release state', () => {
-    const d = delivery('x/y', { qos: 2, subscriptionIds: [3, 70000] });
-    const queued = encodeDelivery(d);
-    expect(peekDelivery(queued)).toMatchObject({ packetId: 0, released: false });
-    const sent = withBinding(queued, 65535, true);
-    expect(peekDelivery(sent)).toMatchObject({ packetId: 65535, released: true });
-    expect(decodeDelivery(sent)).toEqual(decodeDelivery(queued));
-    const back = withBinding(sent, 0, false, true);
-    expect(back).toEqual(queued);
-    // A damaged record is refused, not patched.
-    const damaged = Buffer.from(sent);
-    damaged[10] = damaged[10]! ^ 1;
-    expect(() => withBinding(damaged, 5, false)).toThrow(/checksum/);
   });
 
   it('a packet id marked in flight is written by close; one completed first is never written', async () => {
@@ -62,13 +47,14 @@ describe('delivery records carry their packet id', () => {
     const before = await s.deliveries('old');
     await stores.close();
 
-    // Rewrite it as format 1 wrote it: version 1 records, packet ids in the inflight table.
+    // Rewrite it as format 1 wrote it: one version 1 record per delivery, packet ids in the inflight table.
     const env = open<Buffer, Buffer>({ path, maxDbs: 16, keyEncoding: 'binary', encoding: 'binary' });
     const deliveries = env.openDB<Buffer, Buffer>({ name: 'deliveries', keyEncoding: 'binary', encoding: 'binary' });
     const inflight = env.openDB<Buffer, Buffer>({ name: 'inflight', keyEncoding: 'binary', encoding: 'binary' });
     const key = clientKey('old');
-    for (const seq of seqs) {
-      const v2 = deliveries.getBinary(seqKey(key, seq))!;
+    for (const k of [...deliveries.getKeys({})]) await deliveries.remove(k);
+    for (const [i, seq] of seqs.entries()) {
+      const v2 = encodeDelivery(before[i]!);
       const body = Buffer.concat([Buffer.from([1, v2[1]!]), v2.subarray(4, v2.length - 4)]);
       const v1 = Buffer.alloc(body.length + 4);
       body.copy(v1);
@@ -90,7 +76,7 @@ describe('delivery records carry their packet id', () => {
     writeFileSync(markerFile, JSON.stringify({ ...JSON.parse(readFileSync(markerFile, 'utf8')), version: 1 }));
 
     stores = await openLmdbStores({ path });
-    expect(JSON.parse(readFileSync(markerFile, 'utf8'))).toMatchObject({ version: 2 });
+    expect(JSON.parse(readFileSync(markerFile, 'utf8'))).toMatchObject({ version: 3 });
     const expected = [
       { ...before[0], packetId: 10 },
       { ...before[1], packetId: 11, released: true },
@@ -108,5 +94,42 @@ describe('delivery records carry their packet id', () => {
     expect([...check.openDB<Buffer, Buffer>({ name: 'inflight', keyEncoding: 'binary', encoding: 'binary' }).getKeys({})]).toEqual([]);
     await check.close();
     expect(used).toBeGreaterThan(0);
+  });
+
+  it('opens a format 2 store: one delivery per record, read and rewritten as runs', async () => {
+    const path = tempDir();
+    let stores = await openLmdbStores({ path });
+    await stores.sessions.put({ clientId: 'two', expiryInterval: 60, subscriptions: [{ filter: 't/#', qos: 2 }] });
+    await stores.close();
+
+    // Format 2: a record per delivery under its own sequence number, its binding inside.
+    const env = open<Buffer, Buffer>({ path, maxDbs: 16, keyEncoding: 'binary', encoding: 'binary' });
+    const deliveries = env.openDB<Buffer, Buffer>({ name: 'deliveries', keyEncoding: 'binary', encoding: 'binary' });
+    const key = clientKey('two');
+    const written = [
+      { seq: 5, packetId: 1, released: false, d: delivery('t/1') },
+      { seq: 6, packetId: 2, released: true, d: delivery('t/2', { qos: 2 }) },
+      { seq: 9, packetId: 0, released: false, d: delivery('t/3', { subscriptionIds: [4] }) },
+    ];
+    for (const w of written) await deliveries.put(seqKey(key, w.seq), encodeDelivery(w.d, w.packetId, w.released));
+    await env.close();
+    const markerFile = join(path, 'junction-store.json');
+    writeFileSync(markerFile, JSON.stringify({ ...JSON.parse(readFileSync(markerFile, 'utf8')), version: 2 }));
+
+    stores = await openLmdbStores({ path });
+    expect(JSON.parse(readFileSync(markerFile, 'utf8'))).toMatchObject({ version: 3 });
+    const expected = written.map((w) => ({ seq: w.seq, ...w.d, ...(w.packetId ? { packetId: w.packetId } : {}), ...(w.released ? { released: true } : {}) }));
+    expect(await stores.sessions.deliveries('two')).toEqual(expected);
+    // New deliveries get sequence numbers above the old ones; old records change and go.
+    const next = stores.sessions.append('two', delivery('t/4'));
+    expect(next.seq).toBeGreaterThan(9);
+    await stores.sessions.markInflight('two', 9, 3);
+    expect(await stores.sessions.complete('two', 1)).toBe(true);
+    await next.durable;
+    await stores.close();
+
+    stores = await openLmdbStores({ path });
+    expect(await stores.sessions.deliveries('two')).toEqual([expected[1], { ...expected[2], packetId: 3 }, { seq: next.seq, ...delivery('t/4') }]);
+    await stores.close();
   });
 });

@@ -6,8 +6,10 @@ import { delivery, removeTempDirs, tempDir } from './helpers.js';
 afterAll(removeTempDirs);
 
 /**
- * The write queue replaces and cancels writes that have not reached LMDB yet. Random sequences of
- * session-store writes, issued in the same event-loop turn or across turns and reopens, must
+ * The deliveries of a session written in one transaction share a record (a run), rewritten with
+ * what is left of it whenever one changes, and never written when nothing is left before its
+ * transaction. Random sequences of session-store writes, issued in the same event-loop turn or
+ * across turns and reopens, with the written runs kept in memory or read back from disk, must
  * leave on disk exactly what a plain model of the deliveries says.
  */
 interface Model {
@@ -50,12 +52,12 @@ async function check(stores: LmdbStores, model: Map<string, Model[]>): Promise<v
   }
 }
 
-describe('the write queue', () => {
-  it('leaves on disk what the writes say, whichever of them were replaced or cancelled before reaching LMDB', async () => {
+describe('delivery runs', () => {
+  it('leave on disk what the writes say, however they are grouped into transactions', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 80 }), fc.constantFrom(0, 2), async (ops, commitInterval) => {
+      fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 80 }), fc.constantFrom(0, 2), fc.constantFrom(0, 1_000_000), async (ops, commitInterval, cacheBytes) => {
         const dir = tempDir();
-        let stores = await openLmdbStores({ path: dir, verify: false, commitInterval });
+        let stores = await openLmdbStores({ path: dir, verify: false, commitInterval, cacheBytes });
         const model = new Map<string, Model[]>();
         let n = 0;
         let nextPacketId = 1;
@@ -69,7 +71,7 @@ describe('the write queue', () => {
             if (o.kind === 'reopen') {
               await Promise.all(pending.splice(0));
               await stores.close();
-              stores = await openLmdbStores({ path: dir, verify: false, commitInterval });
+              stores = await openLmdbStores({ path: dir, verify: false, commitInterval, cacheBytes });
               await check(stores, model);
               continue;
             }
@@ -112,14 +114,14 @@ describe('the write queue', () => {
           await Promise.all(pending.splice(0));
           await check(stores, model);
           await stores.close();
-          stores = await openLmdbStores({ path: dir, verify: false, commitInterval });
+          stores = await openLmdbStores({ path: dir, verify: false, commitInterval, cacheBytes });
           await check(stores, model);
           expect(stores.stats().deliveries).toBe([...model.values()].reduce((a, l) => a + l.length, 0));
         } finally {
           await stores.close();
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
   }, 120_000);
 });
