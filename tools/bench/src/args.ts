@@ -46,6 +46,7 @@ const ports: Conv = (v, flag) => {
 /** flag -> [RunConfig key, converter] */
 export const RUN_FLAGS: Record<string, [keyof RunConfig, Conv]> = {
   host: ['host', str],
+  'local-address': ['localAddress', str],
   port: ['port', int],
   'sub-host': ['subHost', str],
   'sub-port': ['subPorts', ports],

@@ -32,6 +32,10 @@ Scenarios: a base name and optional modifiers joined by "_":
 
 Options (override the scenario's settings):
   --host H --port N           broker (127.0.0.1:1883)
+  --local-address A           source address of the connections (each has its own ephemeral
+                              ports: several runs from 127.0.0.2, .3 ... open more than ~28k;
+                              see conn-many.sh). Slows the tool's connects (the kernel searches
+                              a free port at each bind): not for connect rates
   --sub-port N[,N...] --sub-host H
                               pub/sub scenarios: subscribers connect there instead, subscriber i
                               to the (i mod count)-th port, e.g. other nodes of a cluster (run only)

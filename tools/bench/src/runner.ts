@@ -194,6 +194,12 @@ export async function runScenario(cfg: RunConfig, opts: RunOptions = {}): Promis
       t.unref();
       timers.push(t);
     });
+  /** `stage` within `s` seconds (else the run fails with a timeout error), whichever settles first of it and a failure. */
+  const within = async <T>(stage: Promise<T>, s: number, what: string): Promise<void> => {
+    const n = timers.length;
+    await Promise.race([stage, failed, timeout(s, what)]);
+    clearTimeout(timers[n]);
+  };
 
   const out: BenchResult = {};
   let workersOut: WorkerResult[] = [];
@@ -213,7 +219,7 @@ export async function runScenario(cfg: RunConfig, opts: RunOptions = {}): Promis
   };
 
   try {
-    await Promise.race([booted, failed, timeout(30, 'worker start')]);
+    await within(booted, 30, 'worker start');
     const ready = gather('ready');
     const cpuSetup0 = process.cpuUsage();
     const bcpuSetup0 = readProcCpuS(pid);
@@ -222,7 +228,7 @@ export async function runScenario(cfg: RunConfig, opts: RunOptions = {}): Promis
     if (!error) {
       log(`${cfg.label}: ${W} worker(s), connecting`);
       send({ type: 'connect' });
-      await Promise.race([ready, failed, timeout(cfg.setupTimeout, 'setup')]);
+      await within(ready, cfg.setupTimeout, 'setup');
     }
     const readies = (await Promise.race([ready, Promise.resolve([] as FromWorker[])])) as Extract<FromWorker, { type: 'ready' }>[];
     const tReady = readies.length ? Math.max(...readies.map((r) => r.t)) : nowNs();
@@ -273,7 +279,9 @@ export async function runScenario(cfg: RunConfig, opts: RunOptions = {}): Promis
       if (!error) {
         const subscribed = gather('subscribed');
         send({ type: 'start', t0 });
+        const n = timers.length;
         const got = await Promise.race([subscribed, failed.then(() => [] as FromWorker[]), timeout(cfg.setupTimeout, 'subscribe').then(() => [] as FromWorker[])]);
+        clearTimeout(timers[n]);
         if (got.length) tEnd = Math.max(...(got as { t: number }[]).map((g) => g.t));
       }
       const st = Math.max(1e-9, (tEnd - t0) / 1e9);

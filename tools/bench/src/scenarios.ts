@@ -29,6 +29,8 @@ export interface RunConfig {
   broker: string;
   host: string;
   port: number;
+  /** source address of the tool's connections (e.g. 127.0.0.2: each source address has its own ephemeral ports) */
+  localAddress?: string;
   /** pub/sub scenarios: subscribers connect to this host instead of `host` */
   subHost?: string;
   /** pub/sub scenarios: subscribers connect to these ports instead of `port`, subscriber i to `subPorts[i % length]` (e.g. other cluster nodes) */
@@ -238,6 +240,7 @@ export function validate(c: RunConfig): void {
   if (!(c.port > 0 && c.port < 65536)) bad('--port must be 1..65535');
   if (c.subPorts !== undefined && (c.subPorts.length === 0 || !c.subPorts.every((p) => Number.isInteger(p) && p > 0 && p < 65536))) bad('--sub-port must be one or more ports 1..65535');
   if (c.subHost !== undefined && c.subHost.trim() === '') bad('--sub-host must not be empty');
+  if (c.localAddress !== undefined && c.localAddress.trim() === '') bad('--local-address must not be empty');
   if (c.startDelay !== undefined && !(c.startDelay >= 0)) bad('--start-delay must be >= 0');
   const pubsub = c.scenario !== 'conn' && c.scenario !== 'subscribe';
   if (pubsub) {

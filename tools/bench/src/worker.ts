@@ -149,6 +149,7 @@ class Conn {
     const s = net.connect({
       host: (sub && cfg.subHost) || cfg.host,
       port: sub && cfg.subPorts?.length ? cfg.subPorts[this.gi % cfg.subPorts.length]! : cfg.port,
+      localAddress: cfg.localAddress,
       noDelay: true,
       onread: { buffer: readBuf, callback: (n: number) => this.onRead(n) },
     });

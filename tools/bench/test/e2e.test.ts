@@ -76,4 +76,19 @@ describe('against an in-process Junction broker', () => {
     expect(r.sent as number).toBeLessThanOrEqual(2000 * 0.8 * 1.5 + 50);
     expect((r.send_lag_us as { n: number }).n).toBeGreaterThan(0);
   });
+
+  it('conn from another source address, held longer than the setup timeout: every connection counted, no timeout error', async () => {
+    const peers = new Set<string>();
+    const off = broker.hooks.on('client.connected', (c) => peers.add(c.peer.replace(/:\d+$/, '')));
+    try {
+      // The setup stage ends once connected; its timeout must not fire during the hold.
+      const r = await run('conn', { conns: 50, conc: 10, hold: 1.5, settle: 0, setupTimeout: 1, localAddress: '127.0.0.2' });
+      expect(r.error).toBe('');
+      expect(r.ok).toBe(true);
+      expect(r.connected).toBe(50);
+    } finally {
+      off();
+    }
+    expect([...peers]).toEqual(['127.0.0.2']);
+  });
 });
