@@ -618,13 +618,22 @@ function readBodyHead(r: Reader): DeliveryHead {
   return readDeliveryHead(r);
 }
 
-/** Length of the body {@link RunWriter.add} writes for these fields (without encoding them). */
+/**
+ * Length of the body {@link RunWriter.add} writes for these fields, without encoding them. Throws
+ * where the encoder would (so that a delivery it could not encode is refused when it is added, not
+ * when its transaction is built).
+ */
 export function deliveryBodySize(ids: readonly number[] | undefined, m: Message): number {
   let n = 4; // version, flags, packet id
   if (ids !== undefined) {
     n += uvarSize(ids.length);
-    for (const id of ids) n += uvarSize(id);
+    for (const id of ids) {
+      if (!Number.isSafeInteger(id) || id < 0) throw new TypeError(`expected a non-negative integer, got ${String(id)}`);
+      n += uvarSize(id);
+    }
   }
+  if (typeof m.topic !== 'string') throw new TypeError(`expected a string, got ${typeof m.topic}`);
+  if (!(m.payload instanceof Uint8Array)) throw new TypeError(`expected a Buffer, got ${typeof m.payload}`);
   n += 10 + (m.expiresAt !== undefined ? 8 : 0) + strSize(m.topic) + encodedPublisher(m.from).length;
   if (m.properties !== undefined) {
     const w = sizeWriter.reset();

@@ -646,10 +646,10 @@ export class LmdbSessionStore implements SessionStore {
     this.#check();
     const packetId = d.packetId ?? 0;
     if (d.packetId !== undefined) checkPacketId(d.packetId); // validates before any change
+    const message = d.message;
+    const body = deliveryBodySize(d.subscriptionIds, message); // validates before any change
     const st = this.#state(clientId);
     const core = this.#core;
-    const message = d.message;
-    const body = deliveryBodySize(d.subscriptionIds, message);
     let run = st.openRun;
     if (run !== undefined && (run.write === undefined || run.members.length >= RUN_MAX_DELIVERIES || run.bytes + body > RUN_MAX_BYTES)) run = undefined;
     const size = body + RUN_MEMBER_OVERHEAD;

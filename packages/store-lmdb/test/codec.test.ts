@@ -117,6 +117,22 @@ describe('codec', () => {
     );
   });
 
+  it('deliveryBodySize refuses what the encoder refuses', () => {
+    const m: Message = { topic: 't', payload: Buffer.from('x'), qos: 1, retain: false, from: { clientId: 'c', protocol: 'mqtt', node: 'n' }, timestamp: 1 };
+    const bad: [readonly number[] | undefined, Message][] = [
+      [[-1], m],
+      [[1.5], m],
+      [undefined, { ...m, topic: 7 as unknown as string }],
+      [undefined, { ...m, payload: 'text' as unknown as Buffer }],
+      [undefined, { ...m, from: { ...m.from, clientId: 3 as unknown as string } }],
+      [undefined, { ...m, properties: { contentType: 5 as unknown as string } }],
+    ];
+    for (const [ids, message] of bad) {
+      expect(() => encodeDelivery({ message, qos: 1, retain: false, subscriptionIds: ids })).toThrow(TypeError);
+      expect(() => deliveryBodySize(ids, message)).toThrow(TypeError);
+    }
+  });
+
   it('a delivery of format 2 or 1 reads as a run of one', () => {
     const d = { message: { topic: 'a/b', payload: Buffer.from('x'), qos: 1 as const, retain: false, from: { clientId: 'c', protocol: 'mqtt', node: 'n' }, timestamp: 3 }, qos: 1 as const, retain: true };
     const v2 = encodeDelivery(d, 7, false);

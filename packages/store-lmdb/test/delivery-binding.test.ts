@@ -18,6 +18,19 @@ describe('delivery records carry their packet id', () => {
     }
   });
 
+  it('a delivery that cannot be encoded is refused by append, nothing stored; the store goes on', async () => {
+    const stores = await openLmdbStores({ path: tempDir() });
+    const s = stores.sessions;
+    const bad = delivery('b/1', { message: message('b/1', { payload: 'not a buffer' as unknown as Buffer }) });
+    expect(() => s.append('c', bad)).toThrow(TypeError);
+    expect(() => s.append('c', delivery('b/2', { subscriptionIds: [-4] }))).toThrow(TypeError);
+    const ok = s.append('c', delivery('b/3'));
+    await ok.durable;
+    expect((await s.deliveries('c')).map((d) => d.message.topic)).toEqual(['b/3']);
+    expect(stores.stats().deliveries).toBe(1);
+    await stores.close();
+  });
+
   it('a packet id marked in flight is written by close; one completed first is never written', async () => {
     const path = tempDir();
     let stores = await openLmdbStores({ path });
