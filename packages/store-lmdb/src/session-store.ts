@@ -159,6 +159,11 @@ class ClientState {
     readonly key: Buffer,
   ) {}
 
+  /** Bytes a run with deliveries accounts for besides them: its key and value overhead. */
+  get runSize(): number {
+    return this.key.length + 8 + RUN_OVERHEAD;
+  }
+
   /**
    * The key of delivery `seq`, in a buffer reused by the next call: LMDB copies a key when a write
    * is queued or a read made, so the hot path allocates none.
@@ -301,7 +306,7 @@ export class LmdbSessionStore implements SessionStore {
         const run = new Run(st, runSeq, this.#buildRun);
         run.members = new Array<DeliveryEntry>(members.length / 3);
         run.onDisk = true;
-        core.usedBytes += st.key.length + 8 + RUN_OVERHEAD;
+        core.usedBytes += st.runSize;
         for (let i = 0; i < members.length; i += 3) {
           const seq = runSeq + members[i]!;
           const len = members[i + 2]!;
@@ -535,7 +540,7 @@ export class LmdbSessionStore implements SessionStore {
     entry.kill();
     this.#core.usedBytes -= entry.size;
     run.bytes -= entry.len;
-    if (--run.live === 0) this.#core.usedBytes -= run.st.key.length + 8 + RUN_OVERHEAD;
+    if (--run.live === 0) this.#core.usedBytes -= run.st.runSize;
     if (run.write === undefined) {
       if (run.live === 0 && !run.onDisk) return;
       // A run whose value was evicted is read back now only if deliveries remain in it.
@@ -554,7 +559,7 @@ export class LmdbSessionStore implements SessionStore {
       entry.kill();
       core.usedBytes -= entry.size;
       if (--run.live === 0) {
-        core.usedBytes -= st.key.length + 8 + RUN_OVERHEAD;
+        core.usedBytes -= st.runSize;
         if (run.write === undefined && run.onDisk) run.write = core.queueLate(this.#deliveries, st.key, run.seq, run);
       }
     }
@@ -653,7 +658,7 @@ export class LmdbSessionStore implements SessionStore {
     let run = st.openRun;
     if (run !== undefined && (run.write === undefined || run.members.length >= RUN_MAX_DELIVERIES || run.bytes + body > RUN_MAX_BYTES)) run = undefined;
     const size = body + RUN_MEMBER_OVERHEAD;
-    const runSize = run === undefined || run.live === 0 ? st.key.length + 8 + RUN_OVERHEAD : 0;
+    const runSize = run === undefined || run.live === 0 ? st.runSize : 0;
     core.reserve(size + runSize, 'delivery to', clientId);
     if (packetId !== 0) {
       this.#flushBehind();
