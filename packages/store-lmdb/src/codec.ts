@@ -491,7 +491,11 @@ function readDeliveryHead(r: Reader): DeliveryHead {
 
 export function decodeDelivery(buf: Buffer): DeliveryBody {
   const r = open(buf);
-  const head = readDeliveryHead(r);
+  return readDeliveryRest(r, readDeliveryHead(r));
+}
+
+/** The message after a delivery's head, up to the reader's end. */
+function readDeliveryRest(r: Reader, head: DeliveryHead): DeliveryBody {
   const message = readMessage(r);
   r.done();
   const d: Mutable<DeliveryBody> = { message, qos: head.qos, retain: head.retain };
@@ -605,12 +609,7 @@ export function peekBody(buf: Buffer, off: number, len: number): { expiresAt: nu
 /** A delivery body (see {@link readRun}) decoded; its packet id and release state are left out. */
 export function decodeBody(buf: Buffer, off: number, len: number): DeliveryBody {
   const r = new Reader(buf, off + len, off);
-  const head = readBodyHead(r);
-  const message = readMessage(r);
-  r.done();
-  const d: Mutable<DeliveryBody> = { message, qos: head.qos, retain: head.retain };
-  if (head.subscriptionIds !== undefined) d.subscriptionIds = head.subscriptionIds;
-  return d;
+  return readDeliveryRest(r, readBodyHead(r));
 }
 
 function readBodyHead(r: Reader): DeliveryHead {
