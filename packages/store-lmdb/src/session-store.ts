@@ -458,17 +458,20 @@ export class LmdbSessionStore implements SessionStore {
     const w = this.#runWriter;
     w.begin(n);
     for (const e of members) {
-      e.behind = false;
+      // A packet id written behind is not written with the rest of its run: deliveries are sent in
+      // sequence order, and those in flight on disk must stay the first ones sent (see
+      // #flushBehind), so they are written together by #writeBehind.
+      const packetId = e.behind ? 0 : e.packetId;
       const m = e.message;
       if (m !== undefined) {
-        e.off = w.add(e.seq - run.seq, e.qos, e.retain, e.subscriptionIds, m, e.packetId, e.released);
+        e.off = w.add(e.seq - run.seq, e.qos, e.retain, e.subscriptionIds, m, packetId, e.released);
         e.message = undefined;
         e.subscriptionIds = undefined;
         // deliveryBodySize is exact (tested); should it ever differ, the accounting follows.
         this.#core.usedBytes += w.lastLength - e.len;
         run.bytes += w.lastLength - e.len;
       } else {
-        e.off = w.addEncoded(e.seq - run.seq, src!, e.off, e.len, e.packetId, e.released);
+        e.off = w.addEncoded(e.seq - run.seq, src!, e.off, e.len, packetId, e.released);
       }
       e.len = w.lastLength;
     }
@@ -716,9 +719,9 @@ export class LmdbSessionStore implements SessionStore {
       if (entry.qos === 1 && entry.packetId === 0 && (holder === undefined || holder === seq)) {
         st.inflight.set(packetId, seq);
         entry.packetId = packetId;
-        // Written behind, unless its run is written anyway: an acknowledgement within
-        // WRITE_BEHIND_MS saves the write.
-        if (entry.run.write === undefined) {
+        // Written behind: an acknowledgement within WRITE_BEHIND_MS saves the write. Not when
+        // its run is written anyway and no delivery sent before it waits to be written.
+        if (entry.run.write === undefined || this.#behind.length > 0) {
           entry.behind = true;
           this.#behind.push(entry);
           this.#behindTimer ??= setTimeout(this.#writeBehind, WRITE_BEHIND_MS);

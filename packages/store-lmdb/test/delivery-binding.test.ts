@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { open } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeDelivery } from '../src/codec.js';
+import { encodeDelivery, peekBody, readRun } from '../src/codec.js';
 import { openLmdbStores } from '../src/index.js';
 import { clientKey, packetIdKey, seqKey } from '../src/keys.js';
 import { delivery, message, removeTempDirs, tempDir } from './helpers.js';
@@ -29,6 +29,43 @@ describe('delivery records carry their packet id', () => {
     expect((await s.deliveries('c')).map((d) => d.message.topic)).toEqual(['b/3']);
     expect(stores.stats().deliveries).toBe(1);
     await stores.close();
+  });
+
+  it('on disk, the deliveries in flight are always the first ones sent, whatever else rewrites their records', async () => {
+    const path = tempDir();
+    const stores = await openLmdbStores({ path });
+    const s = stores.sessions;
+    // Two records: [a] and [b, b2].
+    const a = s.append('c', delivery('o/a'));
+    await a.durable;
+    const b = s.append('c', delivery('o/b'));
+    const b2 = s.append('c', delivery('o/b2'));
+    await b2.durable;
+    // a then b sent (QoS 1: their packet ids written behind), then b's record rewritten for
+    // another reason within the write-behind time.
+    s.markInflightNow('c', a.seq, 1);
+    s.markInflightNow('c', b.seq, 2);
+    await s.discardNow('c', b2.seq);
+    // What a crash now would leave: b may be in flight on disk only if a is too.
+    const env = open<Buffer, Buffer>({ path, maxDbs: 16, keyEncoding: 'binary', encoding: 'binary', readOnly: true });
+    const onDisk = new Map<number, number>();
+    for (const { key, value } of env.openDB<Buffer, Buffer>({ name: 'deliveries', keyEncoding: 'binary', encoding: 'binary' }).getRange({})) {
+      const first = Number(key.readBigUInt64BE(key.length - 8));
+      const run = readRun(Buffer.from(value));
+      for (let i = 0; i < run.members.length; i += 3) onDisk.set(first + run.members[i]!, peekBody(run.value, run.members[i + 1]!, run.members[i + 2]!).packetId);
+    }
+    await env.close();
+    expect(onDisk.has(b2.seq)).toBe(false);
+    if (onDisk.get(b.seq) !== 0) expect(onDisk.get(a.seq)).toBe(1);
+    // Written behind, both are on disk after the flush.
+    await stores.flushed();
+    await stores.close();
+    const again = await openLmdbStores({ path });
+    expect((await again.sessions.deliveries('c')).map((d) => [d.seq, d.packetId])).toEqual([
+      [a.seq, 1],
+      [b.seq, 2],
+    ]);
+    await again.close();
   });
 
   it('a packet id marked in flight is written by close; one completed first is never written', async () => {
