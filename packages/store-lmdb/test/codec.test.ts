@@ -133,6 +133,51 @@ describe('codec', () => {
     }
   });
 
+  it('a run of arbitrary bytes under a valid checksum is refused as corrupt or read within its bounds, never anything else', () => {
+    const w = new RunWriter();
+    const m: Message = { topic: 'a/b', payload: Buffer.from('xyz'), qos: 1, retain: false, from: { clientId: 'c', protocol: 'mqtt', node: 'n' }, timestamp: 1 };
+    w.begin(2);
+    w.add(0, 1, false, [2], m, 7, false);
+    w.add(5, 2, true, undefined, m, 8, true);
+    const valid = w.finish();
+    const sealed = (content: Uint8Array) => {
+      const b = Buffer.alloc(content.length + 4);
+      b.set(content);
+      b.writeUInt32BE(zlibCrc32(content), content.length);
+      return b;
+    };
+    // Random contents, and the valid run's contents with a few bytes changed, each with a valid checksum.
+    const mutated = fc.tuple(fc.array(fc.tuple(fc.nat(valid.length - 5), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })).map(([edits]) => {
+      const c = Buffer.from(valid.subarray(0, valid.length - 4));
+      for (const [i, v] of edits) c[i] = v;
+      return c;
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), mutated), (content) => {
+        const buf = sealed(content);
+        let run: { value: Buffer; members: number[] };
+        try {
+          run = readRun(buf);
+        } catch (err) {
+          expect(err).toBeInstanceOf(CorruptValueError);
+          return;
+        }
+        for (let i = 0; i < run.members.length; i += 3) {
+          const [off, len] = [run.members[i + 1]!, run.members[i + 2]!];
+          expect(off + len).toBeLessThanOrEqual(run.value.length);
+          for (const read of [() => peekBody(run.value, off, len), () => decodeBody(run.value, off, len)]) {
+            try {
+              read();
+            } catch (err) {
+              expect(err).toBeInstanceOf(CorruptValueError);
+            }
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('a delivery of format 2 or 1 reads as a run of one', () => {
     const d = { message: { topic: 'a/b', payload: Buffer.from('x'), qos: 1 as const, retain: false, from: { clientId: 'c', protocol: 'mqtt', node: 'n' }, timestamp: 3 }, qos: 1 as const, retain: true };
     const v2 = encodeDelivery(d, 7, false);
