@@ -103,22 +103,17 @@ class DeliveryEntry {
   }
 }
 
-const NO_MEMBERS: DeliveryEntry[] = [];
-
 /**
  * The deliveries of one session written in one transaction: one LMDB record under the sequence
  * number of the first, rewritten (with the deliveries left) whenever one of them changes, and
- * removed when none is left. Changes between two transactions cost one write.
+ * removed when none is left. Changes between two transactions cost one write. Kept small: a
+ * session that gets one message per transaction has a run per message.
  */
 class Run implements LateValue {
-  /**
-   * In sequence order; completed ones are dropped when the run is next written. Set with its
-   * first members (an array made by its first push would reserve room for 17).
-   */
-  members: DeliveryEntry[] = NO_MEMBERS;
+  /** The first member; the others follow in `#rest`, in sequence order (a run of one has no array). */
+  #first: DeliveryEntry | undefined = undefined;
+  #rest: DeliveryEntry[] | undefined = undefined;
   live = 0;
-  /** Body bytes of the members, for the bound on a run. */
-  bytes = 0;
   /** Its write queued for the next transaction. */
   write: LateWrite | undefined = undefined;
   /** Its key may exist in LMDB (a removal must be written). */
@@ -128,13 +123,44 @@ class Run implements LateValue {
   constructor(
     readonly st: ClientState,
     readonly seq: number,
-    /** The store's encoder, shared by all runs. */
-    readonly builder: (run: Run) => Buffer | null | undefined,
   ) {}
 
   /** The value to write, called when the write goes to LMDB. */
   build(): Buffer | null | undefined {
-    return this.builder(this);
+    return this.st.build(this);
+  }
+
+  /** Members, completed ones included until the run is next written. */
+  get size(): number {
+    return this.#first === undefined ? 0 : 1 + (this.#rest?.length ?? 0);
+  }
+
+  member(i: number): DeliveryEntry {
+    return i === 0 ? this.#first! : this.#rest![i - 1]!;
+  }
+
+  /** Appends a member (the highest sequence number so far). */
+  add(e: DeliveryEntry): void {
+    if (this.#first === undefined) this.#first = e;
+    else (this.#rest ??= []).push(e);
+  }
+
+  /** Drops the completed members; returns how many are left. */
+  compact(): number {
+    let first = this.#first !== undefined && this.#first.live ? this.#first : undefined;
+    const rest = this.#rest;
+    let k = 0;
+    if (rest !== undefined) {
+      for (const e of rest) {
+        if (!e.live) continue;
+        if (first === undefined) first = e;
+        else rest[k++] = e;
+      }
+      rest.length = k;
+      if (k === 0) this.#rest = undefined;
+    }
+    this.#first = first;
+    return first === undefined ? 0 : 1 + k;
   }
 }
 
@@ -146,8 +172,9 @@ class ClientState {
   readonly inflight = new Map<number, number>();
   /** Inbound QoS 2 packet id to receive time. */
   readonly awaitingRel = new Map<number, number>();
-  /** The run new deliveries join while its write is still queued. */
+  /** The run new deliveries join while its write is still queued, and its body bytes. */
   openRun: Run | undefined = undefined;
+  openBytes = 0;
   hasRecord = false;
   recordSize = 0;
   /** When the session expires (ms), Infinity while connected or for a never-expiring session. */
@@ -157,6 +184,8 @@ class ClientState {
   constructor(
     readonly id: string,
     readonly key: Buffer,
+    /** The store's run encoder (see {@link Run.build}). */
+    readonly build: (run: Run) => Buffer | null | undefined,
   ) {}
 
   /** Bytes a run with deliveries accounts for besides them: its key and value overhead. */
@@ -257,7 +286,7 @@ export class LmdbSessionStore implements SessionStore {
       if (st === undefined) {
         const id = isHashedClientKey(client) ? names.get(k) : clientIdOfKey(client);
         if (id === undefined) throw core.corrupt(table, `entry of an unknown long client id (key ${client.toString('hex')})`, undefined);
-        st = new ClientState(id, client);
+        st = new ClientState(id, client, this.#buildRun);
         byKey.set(k, st);
         this.#clients.set(id, st);
       }
@@ -303,8 +332,7 @@ export class LmdbSessionStore implements SessionStore {
         const runSeq = readSeqSuffix(key, rest);
         const st = stateOf(client, 'deliveries');
         const { value: buf, members } = readRun(value);
-        const run = new Run(st, runSeq, this.#buildRun);
-        run.members = new Array<DeliveryEntry>(members.length / 3);
+        const run = new Run(st, runSeq);
         run.onDisk = true;
         core.usedBytes += st.runSize;
         for (let i = 0; i < members.length; i += 3) {
@@ -312,9 +340,8 @@ export class LmdbSessionStore implements SessionStore {
           const len = members[i + 2]!;
           const peek = peekBody(buf, members[i + 1]!, len);
           const entry = new DeliveryEntry(seq, run, len, peek.expiresAt, peek.qos, false);
-          run.members[i / 3] = entry;
+          run.add(entry);
           run.live++;
-          run.bytes += len;
           st.deliveries.set(seq, entry);
           // In key order: when two records claim one packet id, the later one was bound last.
           if (peek.packetId !== 0) bind(st, entry, peek.packetId, peek.released);
@@ -363,7 +390,7 @@ export class LmdbSessionStore implements SessionStore {
     let st = this.#clients.get(clientId);
     if (st === undefined) {
       if (typeof clientId !== 'string') throw new TypeError('clientId must be a string');
-      st = new ClientState(clientId, clientKey(clientId));
+      st = new ClientState(clientId, clientKey(clientId), this.#buildRun);
       this.#clients.set(clientId, st);
       if (isHashedClientKey(st.key)) {
         const name = Buffer.from(clientId, 'utf8');
@@ -420,7 +447,8 @@ export class LmdbSessionStore implements SessionStore {
       throw core.corrupt('deliveries', `deliveries ${run.seq} of ${JSON.stringify(st.id)}`, err);
     }
     let i = 0;
-    for (const e of run.members) {
+    for (let j = 0, n = run.size; j < n; j++) {
+      const e = run.member(j);
       if (!e.live || e.message !== undefined) continue;
       const delta = e.seq - run.seq;
       while (i < members.length && members[i]! < delta) i += 3;
@@ -440,10 +468,7 @@ export class LmdbSessionStore implements SessionStore {
     const write = run.write!;
     run.write = undefined;
     if (run.st.openRun === run) run.st.openRun = undefined;
-    const members = run.members;
-    let n = 0;
-    for (const e of members) if (e.live) members[n++] = e;
-    members.length = n;
+    const n = run.compact();
     if (n === 0) {
       this.#uncache(run);
       const was = run.onDisk;
@@ -457,7 +482,8 @@ export class LmdbSessionStore implements SessionStore {
     }
     const w = this.#runWriter;
     w.begin(n);
-    for (const e of members) {
+    for (let j = 0; j < n; j++) {
+      const e = run.member(j);
       // A packet id written behind is not written with the rest of its run: deliveries are sent in
       // sequence order, and those in flight on disk must stay the first ones sent (see
       // #flushBehind), so they are written together by #writeBehind.
@@ -469,7 +495,6 @@ export class LmdbSessionStore implements SessionStore {
         e.subscriptionIds = undefined;
         // deliveryBodySize is exact (tested); should it ever differ, the accounting follows.
         this.#core.usedBytes += w.lastLength - e.len;
-        run.bytes += w.lastLength - e.len;
       } else {
         e.off = w.addEncoded(e.seq - run.seq, src!, e.off, e.len, packetId, e.released);
       }
@@ -542,7 +567,7 @@ export class LmdbSessionStore implements SessionStore {
     const run = entry.run;
     entry.kill();
     this.#core.usedBytes -= entry.size;
-    run.bytes -= entry.len;
+    if (run === run.st.openRun) run.st.openBytes -= entry.len;
     if (--run.live === 0) this.#core.usedBytes -= run.st.runSize;
     if (run.write === undefined) {
       if (run.live === 0 && !run.onDisk) return;
@@ -659,7 +684,7 @@ export class LmdbSessionStore implements SessionStore {
     const st = this.#state(clientId);
     const core = this.#core;
     let run = st.openRun;
-    if (run !== undefined && (run.write === undefined || run.members.length >= RUN_MAX_DELIVERIES || run.bytes + body > RUN_MAX_BYTES)) run = undefined;
+    if (run !== undefined && (run.write === undefined || run.size >= RUN_MAX_DELIVERIES || st.openBytes + body > RUN_MAX_BYTES)) run = undefined;
     const size = body + RUN_MEMBER_OVERHEAD;
     const runSize = run === undefined || run.live === 0 ? st.runSize : 0;
     core.reserve(size + runSize, 'delivery to', clientId);
@@ -681,7 +706,10 @@ export class LmdbSessionStore implements SessionStore {
       }
     }
     const seq = core.nextSeq();
-    if (run === undefined) run = st.openRun = new Run(st, seq, this.#buildRun);
+    if (run === undefined) {
+      run = st.openRun = new Run(st, seq);
+      st.openBytes = 0;
+    }
     const entry = new DeliveryEntry(seq, run, body, message.expiresAt, d.qos, d.retain);
     entry.message = message;
     entry.subscriptionIds = d.subscriptionIds;
@@ -690,10 +718,9 @@ export class LmdbSessionStore implements SessionStore {
       entry.packetId = packetId;
       entry.released = d.released === true;
     }
-    if (run.members === NO_MEMBERS) run.members = [entry];
-    else run.members.push(entry);
+    run.add(entry);
     run.live++;
-    run.bytes += body;
+    st.openBytes += body;
     st.deliveries.set(seq, entry);
     this.#deliveryCount++;
     if (run.write === undefined) run.write = core.queueLate(this.#deliveries, st.key, run.seq, run);
