@@ -762,14 +762,7 @@ export function decodeSession(buf: Buffer): StoredSession {
 
 // --- Small fixed values ------------------------------------------------------------------------
 
-/** Inflight table value: the delivery's sequence number and whether PUBREC was received. */
-export function encodeInflight(seq: number, released: boolean): Buffer {
-  const out = Buffer.allocUnsafe(9);
-  writeU64(out, 0, seq);
-  out[8] = released ? 1 : 0;
-  return out;
-}
-
+/** Inflight table value (format 1, read once to move it): the delivery's sequence number and whether PUBREC was received. */
 export function decodeInflight(buf: Buffer): { seq: number; released: boolean } {
   if (buf.length !== 9 || buf[8]! > 1) throw new CorruptValueError(`bad inflight entry of ${buf.length} bytes`);
   return { seq: readU64(buf, 0), released: buf[8] === 1 };
